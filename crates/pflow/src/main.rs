@@ -1,0 +1,18 @@
+//! The `pflow` command: run JSON workflows and keep them by name.
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let out = output::Output::new(&cli.global);
+    let result = commands::run(cli, &out);
+    report::finish(result, &out)
+}

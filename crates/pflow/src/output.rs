@@ -1,0 +1,118 @@
+//! The one printer: data to stdout, messages to stderr, colors only where wanted.
+//!
+//! Nothing else in the binary writes to the terminal. A closed stdout (`pflow … | head`)
+//! is not an error: the process stops writing and exits quietly.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // this module is the printer
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::cli::{ColorChoice, GlobalArgs};
+
+/// A text style for messages on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `error:` labels.
+    Error,
+    /// `warning:` labels.
+    Warning,
+    /// `hint:` labels.
+    Hint,
+    /// Names and other emphasis.
+    Bold,
+    /// Secondary detail (durations, paths).
+    Dim,
+    /// Success marks.
+    Good,
+}
+
+impl Style {
+    fn ansi(self) -> &'static str {
+        match self {
+            Style::Error => "\x1b[1;31m",
+            Style::Warning => "\x1b[1;33m",
+            Style::Hint => "\x1b[1;36m",
+            Style::Bold => "\x1b[1m",
+            Style::Dim => "\x1b[2m",
+            Style::Good => "\x1b[32m",
+        }
+    }
+}
+
+/// Where and how the process prints.
+#[derive(Debug)]
+pub(crate) struct Output {
+    color: bool,
+    quiet: bool,
+    verbose: bool,
+    stderr_is_terminal: bool,
+}
+
+/// Stdout was closed by the reader; the command should stop and exit quietly.
+#[derive(Debug, thiserror::Error)]
+#[error("stdout was closed")]
+pub(crate) struct BrokenPipe;
+
+impl Output {
+    /// The printer the global flags and the environment ask for.
+    pub(crate) fn new(global: &GlobalArgs) -> Output {
+        let stderr_is_terminal = io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stderr_is_terminal && !no_color,
+        };
+        Output { color, quiet: global.quiet, verbose: global.verbose, stderr_is_terminal }
+    }
+
+    /// Whether `-q` was given.
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// Whether `-v` was given.
+    pub(crate) fn is_verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// Whether stderr is a terminal (progress is shown only there).
+    pub(crate) fn stderr_is_terminal(&self) -> bool {
+        self.stderr_is_terminal
+    }
+
+    /// `text` in `style` when colors are on, else unchanged.
+    pub(crate) fn paint(&self, style: Style, text: &str) -> String {
+        if self.color { format!("{}{text}\x1b[0m", style.ansi()) } else { text.to_owned() }
+    }
+
+    /// Writes data to stdout, adding a newline when `text` lacks one.
+    pub(crate) fn data(&self, text: &str) -> Result<(), BrokenPipe> {
+        let mut stdout = io::stdout().lock();
+        let result = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| if text.ends_with('\n') { Ok(()) } else { stdout.write_all(b"\n") })
+            .and_then(|()| stdout.flush());
+        result.map_err(|_| BrokenPipe)
+    }
+
+    /// Writes a message line to stderr (suppressed by `-q`).
+    pub(crate) fn message(&self, text: &str) {
+        if !self.quiet {
+            self.stderr_line(text);
+        }
+    }
+
+    /// Writes a `warning:` line to stderr (suppressed by `-q`).
+    pub(crate) fn warning(&self, text: &str) {
+        if !self.quiet {
+            self.stderr_line(&format!("{} {text}", self.paint(Style::Warning, "warning:")));
+        }
+    }
+
+    /// Writes a line to stderr whatever the flags say (errors and prompts).
+    pub(crate) fn stderr_line(&self, text: &str) {
+        // A closed stderr leaves nowhere to report anything; ignoring is all that is left.
+        let _ = writeln!(io::stderr().lock(), "{text}");
+    }
+}

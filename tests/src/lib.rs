@@ -1,0 +1,1 @@
+//! Shared helpers for pflow's cross-crate and end-to-end tests.
