@@ -8,6 +8,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+#[cfg(test)]
+mod tidy;
+
 const USAGE: &str = "usage: cargo xtask <ci>
 
 tasks:
