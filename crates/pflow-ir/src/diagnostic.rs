@@ -41,7 +41,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `path`.
     pub fn error(path: impl Into<String>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { path: path.into(), severity: Severity::Error, message: message.into(), hint: None }
+        Diagnostic {
+            path: path.into(),
+            severity: Severity::Error,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// A warning at `path`.

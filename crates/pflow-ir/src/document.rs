@@ -42,7 +42,12 @@ pub const DOCUMENT_VERSION: &str = "1.0.0";
 
 impl Document {
     /// A first revision of a new workflow, created at `now`.
-    pub fn new(name: WorkflowName, description: String, ir: WorkflowIr, now: Timestamp) -> Document {
+    pub fn new(
+        name: WorkflowName,
+        description: String,
+        ir: WorkflowIr,
+        now: Timestamp,
+    ) -> Document {
         Document {
             name,
             description,

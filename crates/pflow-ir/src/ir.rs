@@ -59,8 +59,9 @@ pub struct InputSpec {
     /// The JSON type of the value; absent means any.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<ValueType>,
-    /// The value used when the caller supplies none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The value used when the caller supplies none; `"default": null` is a default of
+    /// `null`, not the absence of a default.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
 }
 
@@ -69,6 +70,12 @@ impl InputSpec {
     pub fn is_required(&self) -> bool {
         self.required.unwrap_or(true)
     }
+}
+
+/// Deserializes a field that is present as `Some`, even when it is `null` (serde's
+/// `Option` would turn a present `null` into `None`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// A declared workflow output.

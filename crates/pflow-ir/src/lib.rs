@@ -11,13 +11,14 @@ mod json;
 mod name;
 mod spec;
 mod suggest;
+pub mod template;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use document::{DOCUMENT_VERSION, Document, Timestamp};
-pub use ir::{Edge, InputSpec, Node, OutputSpec, ValueType, WorkflowIr, DEFAULT_ACTION};
-pub use json::{parse_json, JsonError, MAX_JSON_DEPTH};
-pub use name::{NameError, WorkflowName, MAX_NAME_LEN};
+pub use ir::{DEFAULT_ACTION, Edge, InputSpec, Node, OutputSpec, ValueType, WorkflowIr};
+pub use json::{JsonError, MAX_JSON_DEPTH, parse_json};
+pub use name::{MAX_NAME_LEN, NameError, WorkflowName};
 pub use spec::{NodeCatalog, NodeSpec, OutputDecl, ParamSpec};
 pub use suggest::closest;
-pub use validate::{Checked, validate_ir, validate_value, workflow_calls};
+pub use validate::{Checked, WorkflowSource, validate_ir, validate_value, workflow_calls};

@@ -147,7 +147,9 @@ fn problem(name: &str) -> Option<String> {
     if chars > MAX_NAME_LEN {
         return Some(format!("{chars} characters is longer than the limit of {MAX_NAME_LEN}"));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+    if let Some(c) =
+        name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
         let what = if c.is_ascii_uppercase() {
             "upper case is not allowed".to_owned()
         } else {

@@ -32,7 +32,7 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        check("read-fil", &["read-file", "write-file", "shell"], &["read-file", "write-file"]);
+        check("read-fil", &["read-file", "write-file", "shell"], &["read-file"]);
         check("shel", &["read-file", "shell"], &["shell"]);
         check("xyz", &["read-file", "shell"], &[]);
         check("fix", &["fix-issue", "other"], &["fix-issue"]);

@@ -1,0 +1,685 @@
+//! Templates inside strings: `${node.key[0]}`, bare `$input`, and `$$` (SPEC §3.2).
+//!
+//! [`parse_template`] splits a string into literal text and references without knowing
+//! which names exist. Whether a *bare* `$name` is a reference is decided later, against a
+//! [`TemplateScope`]: a bare name the scope does not know stays literal text, so
+//! `echo $HOME` in a shell command is left alone. `${…}` is always a reference.
+//!
+//! Resolution ([`resolve_str`], [`resolve_value`], [`resolve_params`]) replaces references
+//! with values: a string that is exactly one reference takes the referenced value with its
+//! JSON type; anything else is interpolated into a string.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+/// A parsed string: literal text and references, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    segments: Vec<Segment>,
+}
+
+/// One piece of a [`Template`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Literal text, with `$$` already turned into `$`.
+    Text(String),
+    /// A reference (`${a.b}` or `$a.b`).
+    Ref(TemplateRef),
+}
+
+/// A reference to a value: a root name and the steps into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRef {
+    /// A workflow input or a node id.
+    pub root: String,
+    /// The keys and indexes below the root, in order.
+    pub path: Vec<PathStep>,
+    /// Whether it was written `${…}` (always a reference) rather than bare `$…` (a
+    /// reference only when the scope knows the root).
+    pub braced: bool,
+    /// The reference exactly as written (`${read.content}`, `$name`); a bare reference
+    /// whose root is unknown is kept as this text.
+    pub text: String,
+}
+
+/// One step below a root.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathStep {
+    /// `.key`: a key of an object.
+    Key(String),
+    /// `[index]`: an element of an array.
+    Index(usize),
+}
+
+/// The names a template can refer to, and their values.
+///
+/// A workflow's scope holds its inputs and the outputs of the nodes that have run (each
+/// node's outputs as one object under its id).
+pub trait TemplateScope {
+    /// The value of a root name, when the scope has it.
+    fn root(&self, name: &str) -> Option<&Value>;
+
+    /// Every root name, for "did you mean" hints in errors; empty by default.
+    fn root_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A string that is not a well-formed template.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// `${` without a closing `}`.
+    #[error("unclosed template `{text}`: missing `}}`")]
+    Unclosed {
+        /// The text from `${` to the end of the string.
+        text: String,
+        /// Byte offset of the `$` in the string.
+        offset: usize,
+    },
+    /// `${}`.
+    #[error("empty template `${{}}`")]
+    Empty {
+        /// Byte offset of the `$` in the string.
+        offset: usize,
+    },
+    /// Anything else wrong between `${` and `}`.
+    #[error("malformed template `{text}`: {problem}")]
+    Malformed {
+        /// The text from `${` to the closing `}` (or the end of the string).
+        text: String,
+        /// Byte offset of the `$` in the string.
+        offset: usize,
+        /// What is wrong, as a lowercase phrase.
+        problem: String,
+    },
+}
+
+impl TemplateError {
+    /// A hint for a person on how to fix the template.
+    pub fn hint(&self) -> &'static str {
+        "write `${name}`, `${node.key}` or `${node.items[0]}`; `$$` is a literal `$`"
+    }
+}
+
+/// A template that could not be resolved against a scope.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{kind}", location(.path))]
+pub struct ResolveError {
+    /// Where the string sits inside the resolved value (`env.TOKEN`, `items[0]`); empty
+    /// for the top level.
+    pub path: String,
+    /// What went wrong.
+    pub kind: ResolveErrorKind,
+}
+
+/// What went wrong while resolving a template.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveErrorKind {
+    /// The string is not a well-formed template.
+    #[error(transparent)]
+    Syntax(TemplateError),
+    /// `${x}` where the scope has no `x`.
+    #[error("`{reference}` refers to `{root}`, which is not an input or a node that has run")]
+    UnknownRoot {
+        /// The reference as written.
+        reference: String,
+        /// The unknown root name.
+        root: String,
+        /// The names the scope has (for hints).
+        known: Vec<String>,
+    },
+    /// `${a.b}` where `a` is an object without `b`.
+    #[error("`{reference}`: `{parent}` has no key `{key}` ({})", list_keys(.available))]
+    MissingKey {
+        /// The reference as written.
+        reference: String,
+        /// The part of the reference that was found (`read`, `read.data`).
+        parent: String,
+        /// The key that is missing.
+        key: String,
+        /// The keys the object does have.
+        available: Vec<String>,
+    },
+    /// `${a[5]}` where `a` has fewer elements.
+    #[error("`{reference}`: index {index} is out of range, `{parent}` has {len} elements")]
+    IndexOutOfRange {
+        /// The reference as written.
+        reference: String,
+        /// The part of the reference that was found.
+        parent: String,
+        /// The index asked for.
+        index: usize,
+        /// How many elements the array has.
+        len: usize,
+    },
+    /// A key step into something that is not an object, or an index into a non-array.
+    #[error("`{reference}`: `{parent}` is {found}, so it has no `{step}`")]
+    WrongType {
+        /// The reference as written.
+        reference: String,
+        /// The part of the reference that was found.
+        parent: String,
+        /// The step that cannot be taken, as written (`.key`, `[0]`).
+        step: String,
+        /// What `parent` is (`a string`, `null`, …).
+        found: &'static str,
+    },
+}
+
+/// Parses `text` into literal text and references.
+///
+/// Bare references (`$name`) are recorded with `braced: false` whatever their root; the
+/// scope decides later whether they are references or text.
+pub fn parse_template(text: &str) -> Result<Template, TemplateError> {
+    Parser { text, bytes: text.as_bytes(), pos: 0, segments: Vec::new(), literal: String::new() }
+        .parse()
+}
+
+/// Resolves one string: exactly one active reference gives the referenced value with its
+/// type; otherwise the result is a string with the references interpolated.
+pub fn resolve_str<S: TemplateScope + ?Sized>(
+    text: &str,
+    scope: &S,
+) -> Result<Value, ResolveError> {
+    if !text.contains('$') {
+        return Ok(Value::String(text.to_owned()));
+    }
+    let template = parse_template(text)
+        .map_err(|e| ResolveError { path: String::new(), kind: ResolveErrorKind::Syntax(e) })?;
+    template.resolve(scope).map_err(|kind| ResolveError { path: String::new(), kind })
+}
+
+/// Resolves every string inside `value`, recursing into objects and arrays (keys are left
+/// as they are).
+pub fn resolve_value<S: TemplateScope + ?Sized>(
+    value: &Value,
+    scope: &S,
+) -> Result<Value, ResolveError> {
+    let mut path = String::new();
+    resolve_at(value, scope, &mut path)
+}
+
+/// Resolves a node's `params`: every string at any depth, except inside a top-level
+/// `workflow_ir`, whose templates belong to the child workflow (SPEC §3.2).
+///
+/// Error paths start with the parameter name (`file_path`, `env.TOKEN`).
+pub fn resolve_params<S: TemplateScope + ?Sized>(
+    params: &Map<String, Value>,
+    scope: &S,
+) -> Result<Map<String, Value>, ResolveError> {
+    let mut out = Map::with_capacity(params.len());
+    let mut path = String::new();
+    for (key, value) in params {
+        let resolved = if key == "workflow_ir" {
+            value.clone()
+        } else {
+            path.clear();
+            push_key(&mut path, key);
+            resolve_at(value, scope, &mut path)?
+        };
+        out.insert(key.clone(), resolved);
+    }
+    Ok(out)
+}
+
+/// Looks up `steps` below `value`; `None` when a step is missing or cannot be taken.
+pub fn lookup<'v>(value: &'v Value, steps: &[PathStep]) -> Option<&'v Value> {
+    steps.iter().try_fold(value, |current, step| match (step, current) {
+        (PathStep::Key(key), Value::Object(map)) => map.get(key),
+        (PathStep::Index(i), Value::Array(items)) => items.get(*i),
+        _ => None,
+    })
+}
+
+/// The text a value becomes when interpolated into a string: strings as they are,
+/// numbers and booleans as JSON text, `null` as nothing, objects and arrays as compact
+/// JSON.
+pub fn interpolation_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl Template {
+    /// The text and references, in order.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Every reference, braced or bare, in order.
+    pub fn refs(&self) -> impl Iterator<Item = &TemplateRef> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Ref(r) => Some(r),
+            Segment::Text(_) => None,
+        })
+    }
+
+    /// Whether the string holds any reference that is active when `is_root` says which
+    /// bare names exist.
+    pub fn has_active_refs(&self, is_root: impl Fn(&str) -> bool) -> bool {
+        self.refs().any(|r| r.is_active(&is_root))
+    }
+
+    /// Resolves the template against `scope` (see [`resolve_str`]).
+    pub fn resolve<S: TemplateScope + ?Sized>(&self, scope: &S) -> Result<Value, ResolveErrorKind> {
+        if let [Segment::Ref(r)] = self.segments.as_slice()
+            && (r.braced || scope.root(&r.root).is_some())
+        {
+            return r.resolve(scope).cloned();
+        }
+        let mut out = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Text(text) => out.push_str(text),
+                Segment::Ref(r) if !r.braced && scope.root(&r.root).is_none() => {
+                    out.push_str(&r.text);
+                }
+                Segment::Ref(r) => match r.resolve(scope)? {
+                    Value::String(s) => out.push_str(s),
+                    other => out.push_str(&interpolation_text(other)),
+                },
+            }
+        }
+        Ok(Value::String(out))
+    }
+}
+
+impl TemplateRef {
+    /// Whether this is a reference rather than text, given which bare names exist.
+    pub fn is_active(&self, is_root: impl Fn(&str) -> bool) -> bool {
+        self.braced || is_root(&self.root)
+    }
+
+    /// The referenced value in `scope`.
+    pub fn resolve<'s, S: TemplateScope + ?Sized>(
+        &self,
+        scope: &'s S,
+    ) -> Result<&'s Value, ResolveErrorKind> {
+        let Some(mut current) = scope.root(&self.root) else {
+            return Err(ResolveErrorKind::UnknownRoot {
+                reference: self.text.clone(),
+                root: self.root.clone(),
+                known: scope.root_names(),
+            });
+        };
+        for (i, step) in self.path.iter().enumerate() {
+            current = match (step, current) {
+                (PathStep::Key(key), Value::Object(map)) => match map.get(key) {
+                    Some(v) => v,
+                    None => {
+                        return Err(ResolveErrorKind::MissingKey {
+                            reference: self.text.clone(),
+                            parent: self.prefix(i),
+                            key: key.clone(),
+                            available: map.keys().cloned().collect(),
+                        });
+                    }
+                },
+                (PathStep::Index(index), Value::Array(items)) => match items.get(*index) {
+                    Some(v) => v,
+                    None => {
+                        return Err(ResolveErrorKind::IndexOutOfRange {
+                            reference: self.text.clone(),
+                            parent: self.prefix(i),
+                            index: *index,
+                            len: items.len(),
+                        });
+                    }
+                },
+                (step, other) => {
+                    return Err(ResolveErrorKind::WrongType {
+                        reference: self.text.clone(),
+                        parent: self.prefix(i),
+                        step: step.to_string(),
+                        found: article_type(other),
+                    });
+                }
+            };
+        }
+        Ok(current)
+    }
+
+    /// The root and the first `steps` steps, as `root.key[0]` (no `$`).
+    pub fn prefix(&self, steps: usize) -> String {
+        let mut s = self.root.clone();
+        for step in self.path.iter().take(steps) {
+            s.push_str(&step.to_string());
+        }
+        s
+    }
+
+    /// The first key step, which for a node reference is the output key (`content` in
+    /// `${read.content}`).
+    pub fn first_key(&self) -> Option<&str> {
+        match self.path.first() {
+            Some(PathStep::Key(k)) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TemplateRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Display for PathStep {
+    /// `.key` or `[index]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathStep::Key(k) => write!(f, ".{k}"),
+            PathStep::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+impl TemplateScope for Map<String, Value> {
+    fn root(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+    fn root_names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
+}
+
+impl TemplateScope for BTreeMap<String, Value> {
+    fn root(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+    fn root_names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
+}
+
+impl<H: std::hash::BuildHasher> TemplateScope for HashMap<String, Value, H> {
+    fn root(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+    fn root_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.keys().cloned().collect();
+        names.sort();
+        names
+    }
+}
+
+impl<H: std::hash::BuildHasher> TemplateScope for IndexMap<String, Value, H> {
+    fn root(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+    fn root_names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
+}
+
+/// Whether `c` may start a name.
+pub(crate) fn is_name_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_'
+}
+
+/// Whether `c` may continue a bare name.
+fn is_bare_name_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Whether `c` may continue a name inside braces (node ids may hold `-`).
+fn is_braced_name_char(c: u8) -> bool {
+    is_bare_name_char(c) || c == b'-'
+}
+
+fn location(path: &str) -> String {
+    if path.is_empty() { String::new() } else { format!("at `{path}`: ") }
+}
+
+fn list_keys(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "it has no keys".to_owned()
+    } else {
+        let quoted: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        format!("it has {}", quoted.join(", "))
+    }
+}
+
+fn article_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn push_key(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(key);
+}
+
+fn resolve_at<S: TemplateScope + ?Sized>(
+    value: &Value,
+    scope: &S,
+    path: &mut String,
+) -> Result<Value, ResolveError> {
+    match value {
+        Value::String(s) => {
+            resolve_str(s, scope).map_err(|e| ResolveError { path: path.clone(), kind: e.kind })
+        }
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let resolved = resolve_at(item, scope, path);
+                path.truncate(len);
+                out.push(resolved?);
+            }
+            Ok(Value::Array(out))
+        }
+        Value::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (key, item) in map {
+                let len = path.len();
+                push_key(path, key);
+                let resolved = resolve_at(item, scope, path);
+                path.truncate(len);
+                out.insert(key.clone(), resolved?);
+            }
+            Ok(Value::Object(out))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+/// A one-pass scanner over the bytes of a string (all syntax is ASCII, so byte offsets
+/// always fall on character boundaries where text is cut).
+struct Parser<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    pos: usize,
+    segments: Vec<Segment>,
+    literal: String,
+}
+
+impl Parser<'_> {
+    fn parse(mut self) -> Result<Template, TemplateError> {
+        let mut text_start = 0;
+        while let Some(offset) = self.text[self.pos..].find('$').map(|i| self.pos + i) {
+            self.literal.push_str(&self.text[text_start..offset]);
+            self.pos = offset + 1;
+            match self.bytes.get(self.pos) {
+                Some(b'$') => {
+                    self.literal.push('$');
+                    self.pos += 1;
+                }
+                Some(b'{') => {
+                    let r = self.braced(offset)?;
+                    self.push_ref(r);
+                }
+                Some(&c) if is_name_start(c) => {
+                    let r = self.bare(offset);
+                    self.push_ref(r);
+                }
+                _ => self.literal.push('$'),
+            }
+            text_start = self.pos;
+        }
+        self.literal.push_str(&self.text[text_start..]);
+        if !self.literal.is_empty() {
+            self.segments.push(Segment::Text(std::mem::take(&mut self.literal)));
+        }
+        Ok(Template { segments: self.segments })
+    }
+
+    fn push_ref(&mut self, r: TemplateRef) {
+        if !self.literal.is_empty() {
+            self.segments.push(Segment::Text(std::mem::take(&mut self.literal)));
+        }
+        self.segments.push(Segment::Ref(r));
+    }
+
+    /// The name starting at `self.pos` (whose first byte is known to be a name start).
+    fn name(&mut self, continues: fn(u8) -> bool) -> String {
+        let start = self.pos;
+        self.pos += 1;
+        while self.bytes.get(self.pos).is_some_and(|&c| continues(c)) {
+            self.pos += 1;
+        }
+        self.text[start..self.pos].to_owned()
+    }
+
+    /// Digits then `]` at `self.pos`, or `None` (and `self.pos` unchanged); `Some(None)`
+    /// for an index too large to hold.
+    fn index(&mut self) -> Option<Option<usize>> {
+        let start = self.pos;
+        let mut end = start;
+        while self.bytes.get(end).is_some_and(u8::is_ascii_digit) {
+            end += 1;
+        }
+        if end == start || self.bytes.get(end) != Some(&b']') {
+            return None;
+        }
+        self.pos = end + 1;
+        Some(self.text[start..end].parse().ok())
+    }
+
+    fn bare(&mut self, offset: usize) -> TemplateRef {
+        let root = self.name(is_bare_name_char);
+        let mut path = Vec::new();
+        loop {
+            match self.bytes.get(self.pos) {
+                Some(b'.') if self.bytes.get(self.pos + 1).is_some_and(|&c| is_name_start(c)) => {
+                    self.pos += 1;
+                    path.push(PathStep::Key(self.name(is_bare_name_char)));
+                }
+                Some(b'[') => {
+                    let before = self.pos;
+                    self.pos += 1;
+                    match self.index() {
+                        Some(Some(i)) => path.push(PathStep::Index(i)),
+                        // Not an index (or an absurd one): the `[` is text.
+                        _ => {
+                            self.pos = before;
+                            break;
+                        }
+                    }
+                }
+                _ => break,
+            }
+        }
+        TemplateRef { root, path, braced: false, text: self.text[offset..self.pos].to_owned() }
+    }
+
+    fn braced(&mut self, offset: usize) -> Result<TemplateRef, TemplateError> {
+        self.pos += 1; // past `{`
+        let malformed = |this: &Self, problem: String| {
+            let end = this.text[offset..].find('}').map_or(this.text.len(), |i| offset + i + 1);
+            TemplateError::Malformed { text: this.text[offset..end].to_owned(), offset, problem }
+        };
+        let root = match self.bytes.get(self.pos) {
+            Some(b'}') => return Err(TemplateError::Empty { offset }),
+            None => {
+                return Err(TemplateError::Unclosed {
+                    text: self.text[offset..].to_owned(),
+                    offset,
+                });
+            }
+            Some(&c) if is_name_start(c) => self.name(is_braced_name_char),
+            Some(_) => {
+                let problem = format!("expected a name after `${{`, found {}", self.found());
+                return Err(malformed(self, problem));
+            }
+        };
+        let mut path = Vec::new();
+        loop {
+            match self.bytes.get(self.pos) {
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                None => {
+                    return Err(TemplateError::Unclosed {
+                        text: self.text[offset..].to_owned(),
+                        offset,
+                    });
+                }
+                Some(b'.') => {
+                    self.pos += 1;
+                    match self.bytes.get(self.pos) {
+                        Some(&c) if is_name_start(c) => {
+                            path.push(PathStep::Key(self.name(is_braced_name_char)));
+                        }
+                        _ => {
+                            let problem =
+                                format!("expected a key after `.`, found {}", self.found());
+                            return Err(malformed(self, problem));
+                        }
+                    }
+                }
+                Some(b'[') => {
+                    self.pos += 1;
+                    match self.index() {
+                        Some(Some(i)) => path.push(PathStep::Index(i)),
+                        Some(None) => {
+                            return Err(malformed(self, "the index is too large".to_owned()));
+                        }
+                        None => {
+                            let problem =
+                                format!("expected an index like `[0]`, found {}", self.found());
+                            return Err(malformed(self, problem));
+                        }
+                    }
+                }
+                Some(_) => {
+                    let problem = format!(
+                        "unexpected {}; names hold letters, digits, `_` and `-`",
+                        self.found()
+                    );
+                    return Err(malformed(self, problem));
+                }
+            }
+        }
+        Ok(TemplateRef { root, path, braced: true, text: self.text[offset..self.pos].to_owned() })
+    }
+
+    /// The character at `self.pos`, quoted for a message, or "the end".
+    fn found(&self) -> String {
+        match self.text[self.pos..].chars().next() {
+            None => "the end of the string".to_owned(),
+            Some(c) if c.is_whitespace() => format!("whitespace {c:?}"),
+            Some(c) => format!("`{c}`"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

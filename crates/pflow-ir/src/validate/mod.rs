@@ -1,0 +1,214 @@
+//! Validation of a workflow IR (SPEC §3.1): every problem at once, each with its JSON path.
+//!
+//! Validation works on the JSON value rather than on [`WorkflowIr`], so that a wrong type
+//! or an unknown field is one more finding with a path instead of a serde error that hides
+//! everything else. The passes:
+//!
+//! 1. [`shape`] reads the value into a lenient view, reporting missing fields, wrong
+//!    types and unknown fields;
+//! 2. [`structure`] checks ids, edges, the start node, cycles and reachability;
+//! 3. [`nodes`] checks node types and parameters against the catalog, and the nested
+//!    `workflow` node (an inline `workflow_ir` is validated recursively);
+//! 4. [`templates`] checks every template in `params` and in output sources.
+//!
+//! Findings are sorted by section (root, `ir_version`, `inputs`, `outputs`, `nodes`,
+//! `edges`, `start_node`) and element (input, output, node or edge position), keeping the
+//! order of the passes within one element, so the output is stable and grouped.
+
+mod nodes;
+mod shape;
+mod source;
+mod structure;
+mod templates;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{Diagnostic, Diagnostics, MAX_JSON_DEPTH, NodeCatalog, ValueType, WorkflowIr};
+
+pub use source::WorkflowSource;
+
+/// The result of validating a JSON value that should be a workflow IR.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// The typed IR, when the shape was right (it may still have semantic errors).
+    pub ir: Option<WorkflowIr>,
+    /// Every finding, errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+impl Checked {
+    /// The typed IR when there is no error at all (warnings allowed).
+    pub fn valid_ir(self) -> Option<WorkflowIr> {
+        if self.diagnostics.has_errors() { None } else { self.ir }
+    }
+}
+
+/// Validates a JSON value as a bare workflow IR.
+///
+/// With a catalog, node types, parameters and output keys are checked too; without one
+/// only what the IR itself says is checked. Never panics, whatever the value.
+pub fn validate_value(value: &Value, catalog: Option<&NodeCatalog>) -> Checked {
+    // Parsed JSON is never this deep (see `parse_json`), but a value built in code can be,
+    // and every recursive walk (serde's included) must be spared it.
+    if nested_deeper_than(value, MAX_JSON_DEPTH) {
+        let d = Diagnostic::error(
+            "",
+            format!("the workflow is nested more than {MAX_JSON_DEPTH} levels deep"),
+        );
+        return Checked { ir: None, diagnostics: Diagnostics::from(vec![d]) };
+    }
+    let mut diagnostics = Diagnostics::from(check_value(value, catalog));
+    let ir = match WorkflowIr::deserialize(value) {
+        Ok(ir) => Some(ir),
+        Err(e) => {
+            // The shape pass and serde disagree; never let that pass silently.
+            if !diagnostics.has_errors() {
+                diagnostics.push(Diagnostic::error("", format!("not a workflow: {e}")));
+            }
+            None
+        }
+    };
+    Checked { ir, diagnostics }
+}
+
+/// Validates a typed workflow IR (the same rules as [`validate_value`]).
+pub fn validate_ir(ir: &WorkflowIr, catalog: Option<&NodeCatalog>) -> Diagnostics {
+    let value = serde_json::to_value(ir).expect("a workflow IR always serializes to JSON");
+    validate_value(&value, catalog).diagnostics
+}
+
+/// The saved workflows an IR calls by `workflow_name`, in node order, without repeats.
+pub fn workflow_calls(ir: &WorkflowIr) -> Vec<String> {
+    let mut calls: Vec<String> = Vec::new();
+    for node in &ir.nodes {
+        if node.ty == "workflow"
+            && let Some(Value::String(name)) = node.params.get("workflow_name")
+            && !calls.contains(name)
+        {
+            calls.push(name.clone());
+        }
+    }
+    calls
+}
+
+/// Joins a path prefix and a path found below it (`ir` + `nodes[0]` = `ir.nodes[0]`).
+pub(crate) fn join_path(prefix: &str, path: &str) -> String {
+    match (prefix.is_empty(), path.is_empty()) {
+        (true, _) => path.to_owned(),
+        (false, true) => prefix.to_owned(),
+        (false, false) if path.starts_with('[') => format!("{prefix}{path}"),
+        (false, false) => format!("{prefix}.{path}"),
+    }
+}
+
+/// The sections of an IR, in the order findings are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    Root,
+    Version,
+    Inputs,
+    Outputs,
+    Nodes,
+    Edges,
+    Start,
+}
+
+/// Where a finding is filed for sorting: a section and an element position in it.
+type Place = (Section, usize);
+
+/// Collects findings with their place; sorted once at the end.
+#[derive(Debug, Default)]
+struct Findings {
+    found: Vec<(Place, Diagnostic)>,
+}
+
+impl Findings {
+    fn push(&mut self, place: Place, diagnostic: Diagnostic) {
+        self.found.push((place, diagnostic));
+    }
+
+    fn into_sorted(mut self) -> Vec<Diagnostic> {
+        // A stable sort keeps the order of the passes within one element.
+        self.found.sort_by_key(|(place, _)| *place);
+        self.found.into_iter().map(|(_, d)| d).collect()
+    }
+}
+
+/// Every finding for `value`, sorted.
+///
+/// Recursion through inline `workflow_ir`s is bounded by the nesting check of
+/// [`validate_value`]: each inline level costs four levels of JSON.
+fn check_value(value: &Value, catalog: Option<&NodeCatalog>) -> Vec<Diagnostic> {
+    let mut findings = Findings::default();
+    if let Some(ir) = shape::read(value, &mut findings) {
+        let graph = structure::check(&ir, &mut findings);
+        nodes::check(&ir, catalog, &mut findings);
+        templates::check(&ir, &graph, catalog, &mut findings);
+    }
+    findings.into_sorted()
+}
+
+/// A path one key below `parent`; keys that are not plain names are quoted
+/// (`inputs["my file"]`).
+fn key_path(parent: &str, key: &str) -> String {
+    let plain = key.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+    if plain {
+        join_path(parent, key)
+    } else {
+        let quoted = serde_json::to_string(key).expect("a string always serializes");
+        format!("{parent}[{quoted}]")
+    }
+}
+
+/// A path one index below `parent`.
+fn index_path(parent: &str, index: usize) -> String {
+    format!("{parent}[{index}]")
+}
+
+/// `did you mean `x`?` for the closest candidate, when there is one.
+fn did_you_mean<'a>(target: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    crate::closest(target, candidates).first().map(|best| format!("did you mean `{best}`?"))
+}
+
+/// A list of names for a message: `` `a`, `b`, `c` ``.
+fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    names.into_iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether `id` is a valid node id: `^[A-Za-z_][A-Za-z0-9_-]*$`.
+fn is_valid_id(id: &str) -> bool {
+    id.bytes().next().is_some_and(crate::template::is_name_start)
+        && id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+/// A type with its article, for messages: `a string`, `an integer`.
+fn article(ty: ValueType) -> &'static str {
+    match ty {
+        ValueType::String => "a string",
+        ValueType::Number => "a number",
+        ValueType::Integer => "an integer",
+        ValueType::Boolean => "a boolean",
+        ValueType::Object => "an object",
+        ValueType::Array => "an array",
+    }
+}
+
+/// Whether arrays and objects in `value` nest more than `limit` levels, found without
+/// recursion.
+fn nested_deeper_than(value: &Value, limit: usize) -> bool {
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth + 1 > limit {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}

@@ -1,0 +1,75 @@
+//! A node catalog for tests, shaped like the built-in nodes of SPEC §5.3.
+
+use pflow_ir::{NodeCatalog, NodeSpec, OutputDecl, ParamSpec, ValueType};
+
+fn param(name: &str, ty: Option<ValueType>, required: bool) -> ParamSpec {
+    ParamSpec { name: name.into(), description: format!("the {name}"), ty, required, default: None }
+}
+
+fn output(name: &str, ty: Option<ValueType>) -> OutputDecl {
+    OutputDecl { name: name.into(), description: format!("the {name}"), ty }
+}
+
+fn spec(name: &str, params: Vec<ParamSpec>, outputs: Vec<OutputDecl>) -> NodeSpec {
+    NodeSpec {
+        name: name.into(),
+        description: format!("the {name} node"),
+        category: "test".into(),
+        params,
+        outputs,
+        dynamic_outputs: false,
+    }
+}
+
+/// `echo`, `shell`, `read-file`, `write-file` and `workflow`, as SPEC §5.3 describes them.
+pub(crate) fn catalog() -> NodeCatalog {
+    use ValueType::*;
+    NodeCatalog::new([
+        spec("echo", vec![param("message", None, false)], vec![output("message", None)]),
+        spec(
+            "shell",
+            vec![
+                param("command", Some(String), true),
+                param("stdin", Some(String), false),
+                param("cwd", Some(String), false),
+                param("env", Some(Object), false),
+                param("timeout", Some(Number), false),
+                param("ignore_errors", Some(Boolean), false),
+            ],
+            vec![
+                output("stdout", Some(String)),
+                output("stderr", Some(String)),
+                output("exit_code", Some(Integer)),
+            ],
+        ),
+        spec(
+            "read-file",
+            vec![param("file_path", Some(String), true), param("encoding", Some(String), false)],
+            vec![output("content", Some(String))],
+        ),
+        spec(
+            "write-file",
+            vec![
+                param("file_path", Some(String), true),
+                param("content", None, true),
+                param("append", Some(Boolean), false),
+            ],
+            vec![output("file_path", Some(String)), output("bytes_written", Some(Integer))],
+        ),
+        NodeSpec {
+            dynamic_outputs: true,
+            ..spec(
+                "workflow",
+                vec![
+                    param("workflow_name", Some(String), false),
+                    param("workflow_ref", Some(String), false),
+                    param("workflow_ir", Some(Object), false),
+                    param("param_mapping", Some(Object), false),
+                    param("output_mapping", Some(Object), false),
+                    param("max_depth", Some(Integer), false),
+                ],
+                vec![],
+            )
+        },
+    ])
+}
