@@ -38,7 +38,9 @@ pub enum StoreError {
         suggestions: Vec<WorkflowName>,
     },
     /// The workflow changed since the caller read it; nothing was written.
-    #[error("workflow `{name}` was changed concurrently: expected revision {expected}, found {actual}")]
+    #[error(
+        "workflow `{name}` was changed concurrently: expected revision {expected}, found {actual}"
+    )]
     Conflict {
         /// The workflow's name.
         name: WorkflowName,
@@ -111,5 +113,50 @@ fn summarize(diagnostics: &Diagnostics) -> String {
         [] => "no errors".to_owned(),
         [one] => one.clone(),
         [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}
+
+/// Why [`read_regular_file`](crate::read_regular_file) refused or failed to read a file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadFileError {
+    /// The path names something other than a regular file (a symbolic link that was not
+    /// followed, a directory, a FIFO, a socket, a device); nothing was read from it.
+    #[error("not a regular file ({kind})")]
+    NotRegular {
+        /// What the path names instead, in words (`a symbolic link`, `a FIFO`, …).
+        kind: &'static str,
+    },
+    /// The file is bigger than the limit; nothing was read from it.
+    #[error("too large: {size} bytes, limit {limit}")]
+    TooLarge {
+        /// The file's size (or a lower bound, if it grew while being read).
+        size: u64,
+        /// The limit it exceeds.
+        limit: u64,
+    },
+    /// Opening, inspecting or reading the file failed.
+    #[error("cannot read file")]
+    Io(#[source] io::Error),
+}
+
+impl ReadFileError {
+    /// Whether the file does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadFileError::Io(e) if e.kind() == io::ErrorKind::NotFound)
+    }
+}
+
+impl From<ReadFileError> for io::Error {
+    fn from(error: ReadFileError) -> io::Error {
+        match error {
+            ReadFileError::Io(e) => e,
+            ReadFileError::NotRegular { .. } => {
+                io::Error::new(io::ErrorKind::InvalidInput, error.to_string())
+            }
+            ReadFileError::TooLarge { .. } => {
+                io::Error::new(io::ErrorKind::FileTooLarge, error.to_string())
+            }
+        }
     }
 }

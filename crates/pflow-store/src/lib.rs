@@ -2,15 +2,29 @@
 //! their lifecycle (save, load, list, update, delete).
 //!
 //! Callers speak to the manager in names and documents. Behind it, a [`WorkflowStore`]
-//! backend keeps the documents: the filesystem store by default, an in-memory store for
-//! tests and as the reference model. Both obey one conformance suite.
+//! backend keeps the documents: the filesystem store ([`FsStore`]) by default, an
+//! in-memory store ([`MemoryStore`]) for tests and as the reference model. Both obey one
+//! conformance suite.
 
 mod error;
+mod file;
+mod fs_store;
+mod index;
 mod manager;
 mod memory;
 mod store;
 
-pub use error::{StoreError, StoreResult};
+// The filesystem interface the FsStore does its IO through, and its fault-injecting,
+// power-loss-simulating double: public for the store's tests only.
+#[doc(hidden)]
+pub mod vfs;
+
+#[doc(hidden)]
+pub mod sim;
+
+pub use error::{ReadFileError, StoreError, StoreResult};
+pub use file::{MAX_DOCUMENT_BYTES, read_regular_file, read_regular_file_follow};
+pub use fs_store::{FsStore, default_home};
 pub use manager::WorkflowManager;
 pub use memory::MemoryStore;
 pub use store::{Change, InputSummary, Listing, Location, Problem, Summary, WorkflowStore};

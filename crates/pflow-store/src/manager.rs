@@ -189,8 +189,10 @@ enum Finding {
 impl Finding {
     fn at(self, path: String) -> Diagnostic {
         match self {
-            Finding::Cycle(chain) => Diagnostic::error(path, format!("workflow call cycle: {chain}"))
-                .with_hint("a workflow cannot call itself, directly or through others"),
+            Finding::Cycle(chain) => {
+                Diagnostic::error(path, format!("workflow call cycle: {chain}"))
+                    .with_hint("a workflow cannot call itself, directly or through others")
+            }
             Finding::Missing(name, suggestions) => {
                 let d = Diagnostic::error(path, format!("saved workflow `{name}` not found"));
                 match suggestions.first() {

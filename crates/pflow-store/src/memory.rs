@@ -8,9 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use pflow_ir::{Document, WorkflowName};
 
-use crate::{
-    Change, Listing, Location, Problem, StoreError, StoreResult, Summary, WorkflowStore,
-};
+use crate::{Change, Listing, Location, Problem, StoreError, StoreResult, Summary, WorkflowStore};
 
 /// A store that keeps documents in a map guarded by one mutex.
 #[derive(Debug, Default)]
@@ -20,7 +18,7 @@ pub struct MemoryStore {
 
 #[derive(Debug, Clone)]
 enum Entry {
-    Good(Document),
+    Good(Box<Document>),
     Corrupt(String),
 }
 
@@ -53,13 +51,13 @@ impl WorkflowStore for MemoryStore {
         if entries.contains_key(&doc.name) {
             return Err(StoreError::WorkflowExists { name: doc.name.clone() });
         }
-        entries.insert(doc.name.clone(), Entry::Good(doc.clone()));
+        entries.insert(doc.name.clone(), Entry::Good(Box::new(doc.clone())));
         Ok(location(&doc.name))
     }
 
     fn load(&self, name: &WorkflowName) -> StoreResult<Document> {
         match self.lock().get(name) {
-            Some(Entry::Good(doc)) => Ok(doc.clone()),
+            Some(Entry::Good(doc)) => Ok((**doc).clone()),
             Some(Entry::Corrupt(reason)) => Err(MemoryStore::corrupt(name, reason)),
             None => Err(not_found(name)),
         }
@@ -102,7 +100,7 @@ impl WorkflowStore for MemoryStore {
             });
         }
         let next = change.apply_to(current);
-        entries.insert(name.clone(), Entry::Good(next.clone()));
+        entries.insert(name.clone(), Entry::Good(Box::new(next.clone())));
         Ok(next)
     }
 

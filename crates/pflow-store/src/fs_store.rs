@@ -1,0 +1,551 @@
+//! The filesystem store: one pretty-printed JSON file per workflow under
+//! `<home>/workflows/` (SPEC §4.4), written crash-safely and read defensively.
+//!
+//! The protocol (temp file, fsync, atomic publish, directory fsync; the lock file; temp
+//! cleanup; the list index) is described step by step in docs/store.md.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pflow_ir::{Document, WorkflowName};
+
+use crate::index::{self, Fingerprint, Outcome, Record};
+use crate::vfs::{Fs, FsFile, Kind, RealFs};
+use crate::{
+    Change, Listing, Location, MAX_DOCUMENT_BYTES, Problem, ReadFileError, StoreError, StoreResult,
+    Summary, WorkflowStore,
+};
+
+/// The directory under the home that holds the workflows.
+const WORKFLOWS_DIR: &str = "workflows";
+/// The advisory lock file that serialises updates and deletes; never deleted.
+const LOCK_FILE: &str = ".lock";
+/// Where temp files live while being written: never listed, same filesystem.
+const TEMP_DIR: &str = ".tmp";
+/// The list index (a cache).
+const INDEX_FILE: &str = ".index.json";
+/// The largest index file read; a bigger one is ignored and rebuilt.
+const MAX_INDEX_BYTES: u64 = 256 * 1024 * 1024;
+/// From this index size on, the index is decoded while the directory is scanned.
+const PARALLEL_DECODE_BYTES: usize = 256 * 1024;
+/// How many fresh temp names to try before giving up.
+const TEMP_ATTEMPTS: u32 = 16;
+
+/// The pflow home used when neither `--home` nor `PFLOW_HOME` names one: `~/.pflow`.
+///
+/// `None` when the user's home directory cannot be determined.
+pub fn default_home() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".pflow"))
+}
+
+/// The embedded default store: `<home>/workflows/<name>.json`.
+///
+/// Safe to share between threads and between processes: creates never overwrite (an
+/// atomic no-clobber rename), updates and deletes are serialised by an advisory lock
+/// file, and readers only ever see complete files.
+#[derive(Debug)]
+pub struct FsStore {
+    home: PathBuf,
+    dir: PathBuf,
+    fs: Arc<dyn Fs>,
+    /// Whether this store made its directories durable already (once per instance).
+    dirs_ready: AtomicBool,
+}
+
+impl FsStore {
+    /// A store rooted at `home`. Does no IO: the home directory is created, with
+    /// permissions 0700, by the first write.
+    pub fn new(home: impl Into<PathBuf>) -> FsStore {
+        FsStore::with_fs(home, Arc::new(RealFs))
+    }
+
+    /// A store rooted at `home` doing all its IO through `fs`; for fault-injection tests.
+    #[doc(hidden)]
+    pub fn with_fs(home: impl Into<PathBuf>, fs: Arc<dyn Fs>) -> FsStore {
+        let home = home.into();
+        let dir = home.join(WORKFLOWS_DIR);
+        FsStore { home, dir, fs, dirs_ready: AtomicBool::new(false) }
+    }
+
+    /// The home directory this store lives in.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// The directory that holds the workflow files (`<home>/workflows`).
+    pub fn workflows_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path_of(&self, name: &WorkflowName) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+
+    fn temp_dir(&self) -> PathBuf {
+        self.dir.join(TEMP_DIR)
+    }
+
+    /// Creates the home and workflows directories if missing (0700) and makes their
+    /// entries durable by syncing each parent, once per store instance.
+    fn ensure_dirs(&self) -> StoreResult<()> {
+        if self.dirs_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let home = self.home.clone();
+        self.durable_dir(&home, 0).map_err(|e| io_error("create directory", &home, e))?;
+        self.durable_dir(&self.dir, 0).map_err(|e| io_error("create directory", &self.dir, e))?;
+        self.dirs_ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Creates `path` (and missing ancestors) and syncs its parent so the entry survives a
+    /// power loss, also when an earlier, interrupted run created it without syncing.
+    fn durable_dir(&self, path: &Path, depth: usize) -> io::Result<()> {
+        let created = match self.fs.create_dir(path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && depth < 64 => {
+                let parent = parent_of(path);
+                self.durable_dir(&parent, depth + 1)?;
+                match self.fs.create_dir(path) {
+                    Ok(()) => true,
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        match self.fs.sync_dir(&parent_of(path)) {
+            Ok(()) => Ok(()),
+            // A directory that already existed may sit in a parent this user cannot open
+            // for reading; syncing it is only a precaution then.
+            Err(_) if !created => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes the store's advisory lock; `None` when the workflows directory does not
+    /// exist (so nothing is stored).
+    fn lock(&self) -> StoreResult<Option<Box<dyn FsFile>>> {
+        let path = self.dir.join(LOCK_FILE);
+        let mut file = match self.fs.open_lock(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("lock", &path, e)),
+        };
+        file.lock().map_err(|e| io_error("lock", &path, e))?;
+        Ok(Some(file))
+    }
+
+    /// Removes temp files whose writer is gone: a live writer holds its temp's lock, so a
+    /// temp whose lock can be taken is stale. Best effort; failures are left for the
+    /// next mutation.
+    fn clean_temps(&self) {
+        let dir = self.temp_dir();
+        let Ok(entries) = self.fs.scan_dir(&dir) else { return };
+        for entry in entries {
+            let path = dir.join(&entry.name);
+            match entry.meta.kind {
+                Kind::Dir => {}
+                Kind::File => {
+                    if let Ok(mut file) = self.fs.open_existing(&path)
+                        && file.try_lock().unwrap_or(false)
+                    {
+                        let _ = self.fs.remove_file(&path);
+                    }
+                }
+                _ => {
+                    let _ = self.fs.remove_file(&path);
+                }
+            }
+        }
+    }
+
+    /// A new, locked, empty temp file in the temp directory.
+    fn new_temp(&self) -> io::Result<Temp> {
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+        let dir = self.temp_dir();
+        let mut made_dir = false;
+        for _ in 0..TEMP_ATTEMPTS {
+            let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+            let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            let path = dir.join(format!("{}-{nanos}-{seq}.tmp", process::id()));
+            let mut file = match self.fs.create_new(&path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !made_dir => {
+                    made_dir = true;
+                    match self.fs.create_dir(&dir) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                        Err(e) => return Err(e),
+                    }
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            };
+            // A cleaner may have found the file before it was locked: then it holds the
+            // lock, or has removed the file. Either way, use another name.
+            match self.claim(&path, file.as_mut()) {
+                Ok(true) => return Ok(Temp { path, file: Some(file) }),
+                Ok(false) => continue,
+                Err(e) => {
+                    self.discard(Temp { path, file: Some(file) });
+                    return Err(e);
+                }
+            }
+        }
+        Err(io::Error::other("could not create a temporary file with a fresh name"))
+    }
+
+    /// Locks a freshly created temp file and checks that `path` still names it; `false`
+    /// when a cleaner got to it first.
+    fn claim(&self, path: &Path, file: &mut dyn FsFile) -> io::Result<bool> {
+        if !file.try_lock()? {
+            return Ok(false);
+        }
+        let mine = file.metadata()?;
+        match self.fs.metadata(path) {
+            Ok(there) => Ok(there.kind == Kind::File && there.ino == mine.ino),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A durable temp file holding `bytes`.
+    fn write_temp(&self, bytes: &[u8]) -> StoreResult<Temp> {
+        let mut temp = self.new_temp().map_err(|e| io_error("write", &self.temp_dir(), e))?;
+        let file = temp.file.as_mut().expect("a new temp file is open");
+        let written = file.write_all(bytes).and_then(|()| file.sync());
+        match written {
+            Ok(()) => Ok(temp),
+            Err(e) => {
+                let error = io_error("write", &temp.path, e);
+                self.discard(temp);
+                Err(error)
+            }
+        }
+    }
+
+    /// Removes a temp file that will not be published (best effort: a failure leaves it
+    /// to the next mutation's cleanup).
+    fn discard(&self, temp: Temp) {
+        let _ = self.fs.remove_file(&temp.path);
+        drop(temp);
+    }
+
+    /// Reads and parses the document stored under `name`.
+    fn read_doc(&self, name: &WorkflowName) -> StoreResult<Document> {
+        let path = self.path_of(name);
+        match self.fs.read_file(&path, MAX_DOCUMENT_BYTES) {
+            Ok((bytes, _)) => parse_document(name, &bytes).map_err(|reason| corrupt(&path, reason)),
+            Err(e) if e.is_not_found() => Err(not_found(name)),
+            Err(ReadFileError::Io(e)) => Err(io_error("read", &path, e)),
+            Err(e) => Err(corrupt(&path, e.to_string())),
+        }
+    }
+
+    /// Builds the listing from a directory scan, reading only files the index cannot
+    /// vouch for, and refreshes the index when anything was read or removed.
+    fn list_indexed(&self) -> StoreResult<Listing> {
+        let index_path = self.dir.join(INDEX_FILE);
+        let index_bytes = match self.fs.read_file(&index_path, MAX_INDEX_BYTES) {
+            Ok((bytes, _)) => bytes,
+            Err(_) => Vec::new(),
+        };
+        let (entries, mut old) = self.scan_and_decode(&index_bytes);
+        drop(index_bytes);
+        let entries = match entries {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Listing::default()),
+            Err(e) => return Err(io_error("list", &self.dir, e)),
+        };
+        let old_len = old.len();
+        let mut listing = Listing::default();
+        let mut records: Vec<Record> = Vec::with_capacity(entries.len());
+        let mut to_read: Vec<(String, WorkflowName)> = Vec::new();
+        for entry in entries {
+            let Some(file) = entry.name.to_str() else {
+                let location = self.dir.join(&entry.name);
+                listing.problems.push(problem(&location, "file name is not valid UTF-8"));
+                continue;
+            };
+            if file.starts_with('.') {
+                continue;
+            }
+            if let Some(reason) = unlistable(file, &entry.meta) {
+                listing.problems.push(problem(&self.dir.join(file), &reason));
+                continue;
+            }
+            match old.remove(file) {
+                Some(record) if record.trusted && record.fp == Fingerprint::of(&entry.meta) => {
+                    records.push(record);
+                }
+                _ => {
+                    let name =
+                        WorkflowName::new(stem(file)).expect("unlistable() checked the name");
+                    to_read.push((file.to_owned(), name));
+                }
+            }
+        }
+        if !to_read.is_empty() || records.len() != old_len {
+            self.refresh(&mut listing, &mut records, to_read, &index_path);
+        }
+        // Sorting the small records (the summaries stay boxed) by name puts the
+        // summaries in order as they are moved out.
+        records.sort_unstable_by(|a, b| stem(&a.file).cmp(stem(&b.file)));
+        for record in records {
+            match record.outcome {
+                Outcome::Summary(summary) => listing.workflows.push(*summary),
+                Outcome::Problem(reason) => {
+                    listing.problems.push(problem(&self.dir.join(&record.file), &reason));
+                }
+            }
+        }
+        listing.problems.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(listing)
+    }
+
+    /// Scans the workflows directory and decodes the index; a large index is decoded on a
+    /// second thread while this one scans (the two take about as long for big stores).
+    fn scan_and_decode(
+        &self,
+        index_bytes: &[u8],
+    ) -> (io::Result<Vec<crate::vfs::DirEntry>>, HashMap<String, Record>) {
+        if index_bytes.len() >= PARALLEL_DECODE_BYTES {
+            let parallel = std::thread::scope(|scope| {
+                let decoder = std::thread::Builder::new()
+                    .name("pflow-index".to_owned())
+                    .spawn_scoped(scope, || index::decode(index_bytes))
+                    .ok()?;
+                let entries = self.fs.scan_dir(&self.dir);
+                Some((entries, decoder.join().unwrap_or_default()))
+            });
+            if let Some(done) = parallel {
+                return done;
+            }
+        }
+        (self.fs.scan_dir(&self.dir), index::decode(index_bytes))
+    }
+
+    /// Reads the files in `to_read`, adding their records (or their problems, when they
+    /// cannot be read at all), and writes the new index (best effort: it is a cache).
+    fn refresh(
+        &self,
+        listing: &mut Listing,
+        records: &mut Vec<Record>,
+        to_read: Vec<(String, WorkflowName)>,
+        index_path: &Path,
+    ) {
+        // The reference time, on the filesystem's own clock and with its granularity,
+        // taken before any file is read: a file whose timestamps are older than this
+        // cannot change later without its timestamps changing too.
+        let mut temp = self.new_temp().ok();
+        let reference = temp
+            .as_ref()
+            .and_then(|t| t.file.as_ref())
+            .and_then(|f| f.metadata().ok())
+            .map(|meta| meta.mtime_ns);
+        for (file, name) in to_read {
+            let location = self.dir.join(&file);
+            let (bytes, meta) = match self.fs.read_file(&location, MAX_DOCUMENT_BYTES) {
+                Ok(read) => read,
+                // Deleted since the scan: it is simply not listed.
+                Err(e) if e.is_not_found() => continue,
+                Err(ReadFileError::Io(e)) => {
+                    let reason = format!("cannot read: {e}");
+                    listing.problems.push(problem(&location, &reason));
+                    continue;
+                }
+                Err(e) => {
+                    listing.problems.push(problem(&location, &e.to_string()));
+                    continue;
+                }
+            };
+            let outcome = match parse_document(&name, &bytes) {
+                Ok(doc) => Outcome::Summary(Box::new(Summary::of(&doc))),
+                Err(reason) => Outcome::Problem(reason),
+            };
+            let trusted = reference.is_some_and(|t0| meta.mtime_ns.max(meta.ctime_ns) < t0);
+            records.push(Record { file, fp: Fingerprint::of(&meta), trusted, outcome });
+        }
+        if let Some(mut temp) = temp.take() {
+            let file = temp.file.as_mut().expect("a new temp file is open");
+            let written = file.write_all(&index::encode(records));
+            if written.and_then(|()| self.fs.rename(&temp.path, index_path)).is_err() {
+                self.discard(temp);
+            }
+        }
+    }
+}
+
+/// The workflow name part of a file name (`a-b` of `a-b.json`).
+fn stem(file: &str) -> &str {
+    file.strip_suffix(".json").unwrap_or(file)
+}
+
+/// Why a directory entry cannot be a listed workflow, judged from its name and `lstat`
+/// alone; `None` when it must be read.
+fn unlistable(file: &str, meta: &crate::vfs::Meta) -> Option<String> {
+    let Some(stem) = file.strip_suffix(".json") else {
+        return Some("not a workflow file (workflows are stored as `<name>.json`)".to_owned());
+    };
+    if let Err(e) = WorkflowName::new(stem) {
+        return Some(format!("`{stem}` is not a valid workflow name: {}", e.problem()));
+    }
+    if meta.kind != Kind::File {
+        return Some(format!("not a regular file ({})", meta.kind.describe()));
+    }
+    if meta.len > MAX_DOCUMENT_BYTES {
+        let too_large = ReadFileError::TooLarge { size: meta.len, limit: MAX_DOCUMENT_BYTES };
+        return Some(too_large.to_string());
+    }
+    None
+}
+
+/// A temp file being written; its lock (held while `file` is open) tells cleaners that
+/// its writer is alive.
+#[derive(Debug)]
+struct Temp {
+    path: PathBuf,
+    file: Option<Box<dyn FsFile>>,
+}
+
+impl WorkflowStore for FsStore {
+    fn create(&self, doc: &Document) -> StoreResult<Location> {
+        let bytes = doc.to_pretty_json();
+        let target = self.path_of(&doc.name);
+        self.ensure_dirs()?;
+        self.clean_temps();
+        let temp = self.write_temp(bytes.as_bytes())?;
+        match self.fs.rename_noreplace(&temp.path, &target) {
+            Ok(()) => {}
+            Err(e) => {
+                self.discard(temp);
+                return Err(match e.kind() {
+                    io::ErrorKind::AlreadyExists => {
+                        StoreError::WorkflowExists { name: doc.name.clone() }
+                    }
+                    _ => io_error("publish", &target, e),
+                });
+            }
+        }
+        drop(temp);
+        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))?;
+        Ok(location(&target))
+    }
+
+    fn load(&self, name: &WorkflowName) -> StoreResult<Document> {
+        self.read_doc(name)
+    }
+
+    fn list(&self) -> StoreResult<Listing> {
+        self.list_indexed()
+    }
+
+    fn exists(&self, name: &WorkflowName) -> StoreResult<bool> {
+        let path = self.path_of(name);
+        match self.fs.metadata(&path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_error("inspect", &path, e)),
+        }
+    }
+
+    fn update(
+        &self,
+        name: &WorkflowName,
+        expected_revision: u64,
+        change: Change,
+    ) -> StoreResult<Document> {
+        let Some(_lock) = self.lock()? else { return Err(not_found(name)) };
+        self.clean_temps();
+        let current = self.read_doc(name)?;
+        if current.revision != expected_revision {
+            return Err(StoreError::Conflict {
+                name: name.clone(),
+                expected: expected_revision,
+                actual: current.revision,
+            });
+        }
+        let next = change.apply_to(&current);
+        let target = self.path_of(name);
+        let temp = self.write_temp(next.to_pretty_json().as_bytes())?;
+        if let Err(e) = self.fs.rename(&temp.path, &target) {
+            self.discard(temp);
+            return Err(io_error("publish", &target, e));
+        }
+        drop(temp);
+        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))?;
+        Ok(next)
+    }
+
+    fn delete(&self, name: &WorkflowName) -> StoreResult<()> {
+        let Some(_lock) = self.lock()? else { return Err(not_found(name)) };
+        self.clean_temps();
+        let path = self.path_of(name);
+        match self.fs.metadata(&path) {
+            Ok(meta) if meta.kind == Kind::Dir => {
+                return Err(corrupt(&path, "not a regular file (a directory)".to_owned()));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
+            Err(e) => return Err(io_error("inspect", &path, e)),
+        }
+        match self.fs.remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
+            Err(e) => return Err(io_error("delete", &path, e)),
+        }
+        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))
+    }
+
+    fn locate(&self, name: &WorkflowName) -> Location {
+        location(&self.path_of(name))
+    }
+}
+
+/// Parses a stored document and checks that it is the one its file name says.
+fn parse_document(name: &WorkflowName, bytes: &[u8]) -> Result<Document, String> {
+    let value = pflow_ir::parse_json(bytes).map_err(|e| {
+        format!("invalid JSON at line {}, column {}: {}", e.line, e.column, e.message)
+    })?;
+    let doc: Document =
+        serde_json::from_value(value).map_err(|e| format!("not a workflow document: {e}"))?;
+    if doc.name != *name {
+        return Err(format!("name `{}` inside does not match file name `{name}.json`", doc.name));
+    }
+    Ok(doc)
+}
+
+fn problem(location: &Path, reason: &str) -> Problem {
+    Problem { location: location.display().to_string(), reason: reason.to_owned() }
+}
+
+fn location(path: &Path) -> Location {
+    Location(path.display().to_string())
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn not_found(name: &WorkflowName) -> StoreError {
+    StoreError::WorkflowNotFound { name: name.clone(), suggestions: Vec::new() }
+}
+
+fn corrupt(path: &Path, reason: String) -> StoreError {
+    StoreError::Corrupt { location: path.display().to_string(), reason }
+}
+
+fn io_error(action: &'static str, path: &Path, source: io::Error) -> StoreError {
+    StoreError::Io { action, path: path.to_owned(), source }
+}
