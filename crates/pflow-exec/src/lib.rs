@@ -1,0 +1,36 @@
+//! The pflow runtime: runs a workflow IR node by node (SPEC §5).
+//!
+//! - [`Runtime`] executes a [`WorkflowIr`](pflow_ir::WorkflowIr): it checks the inputs,
+//!   starts at the start node, resolves the templates in each node's params against the
+//!   inputs and the outputs of the nodes that ran, follows the edge named by each node's
+//!   action, and builds the result from the declared outputs.
+//! - [`Registry`] maps node types to [`Node`] implementations; [`builtin_catalog`] is the
+//!   interface of every built-in type as data, for validation, `pflow nodes` and the
+//!   planner context.
+//! - Nested workflows (`type: "workflow"`) load children by name through the
+//!   [`WorkflowManager`](pflow_store::WorkflowManager), by file (`workflow_ref`) or inline;
+//!   [`check_refs`] finds `workflow_ref` cycles before anything runs.
+//! - [`CancelFlag`] stops a run from another thread (Ctrl-C); an [`Observer`] hears when
+//!   each node starts and finishes.
+//!
+//! Templates are parsed and resolved by [`pflow_ir::template`]; this crate only supplies
+//! the scope.
+
+mod cancel;
+mod error;
+mod inputs;
+mod nodes;
+mod observer;
+mod params;
+mod refs;
+mod registry;
+mod runtime;
+
+pub use cancel::CancelFlag;
+pub use error::{CoerceError, ExecError, InputErrors, InputProblem, NodeError};
+pub use inputs::{check_inputs, coerce_input, describe_inputs};
+pub use observer::{Event, NoopObserver, Observer};
+pub use params::Params;
+pub use refs::{WorkflowOrigin, check_refs};
+pub use registry::{Node, NodeContext, NodeOutcome, Registry, builtin_catalog};
+pub use runtime::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, RunOutput, Runtime};

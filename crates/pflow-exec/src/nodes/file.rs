@@ -1,0 +1,341 @@
+//! The file nodes: `read-file`, `write-file`, `copy-file`, `move-file`, `delete-file`.
+//!
+//! Relative paths are relative to pflow's current directory. Every error names the path.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+use pflow_ir::NodeSpec;
+use pflow_ir::ValueType::{Boolean, Integer, String as Str};
+use rustix::fs::{CWD, RenameFlags};
+use rustix::io::Errno;
+use serde_json::{Map, Value, json};
+
+use super::{optional, output, required, spec};
+use crate::{Node, NodeContext, NodeError, NodeOutcome, Params};
+
+/// The encodings `read-file` accepts, as spelled in messages.
+const ENCODINGS: &str = "`utf-8` or `latin-1`";
+
+/// The `read-file` node type.
+#[derive(Debug)]
+pub(crate) struct ReadFile {
+    spec: NodeSpec,
+}
+
+impl ReadFile {
+    pub(crate) fn new() -> ReadFile {
+        let mut spec = spec("read-file", "file", "Read a text file");
+        spec.params = vec![
+            required("file_path", Some(Str), "The file to read"),
+            optional(
+                "encoding",
+                Some(Str),
+                Some(json!("utf-8")),
+                "How the bytes are decoded: `utf-8` (invalid UTF-8 is an error) or `latin-1`",
+            ),
+        ];
+        spec.outputs = vec![output("content", Some(Str), "The text of the file")];
+        ReadFile { spec }
+    }
+}
+
+impl Node for ReadFile {
+    fn spec(&self) -> &NodeSpec {
+        &self.spec
+    }
+
+    fn execute(&self, params: &Params, _ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
+        let path = params.required_str("file_path")?;
+        let encoding = params.str("encoding")?.unwrap_or("utf-8");
+        let bytes = fs::read(path).map_err(|e| io_error("read", path, &e))?;
+        let content = match encoding.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => String::from_utf8(bytes).map_err(|e| {
+                NodeError::new(format!(
+                    "`{path}` is not valid UTF-8 (byte {}); set `encoding` to `latin-1` to read \
+                     it anyway",
+                    e.utf8_error().valid_up_to()
+                ))
+            })?,
+            "latin-1" | "latin1" | "iso-8859-1" => bytes.iter().map(|&b| char::from(b)).collect(),
+            other => {
+                return Err(NodeError::new(format!("unknown encoding `{other}`: use {ENCODINGS}")));
+            }
+        };
+        Ok(NodeOutcome::new(one("content", json!(content))))
+    }
+}
+
+/// The `write-file` node type.
+#[derive(Debug)]
+pub(crate) struct WriteFile {
+    spec: NodeSpec,
+}
+
+impl WriteFile {
+    pub(crate) fn new() -> WriteFile {
+        let mut spec =
+            spec("write-file", "file", "Write text to a file, creating its parent directories");
+        spec.params = vec![
+            required("file_path", Some(Str), "The file to write"),
+            required(
+                "content",
+                None,
+                "What to write: a string as it is, any other JSON value pretty-printed",
+            ),
+            optional(
+                "append",
+                Some(Boolean),
+                Some(json!(false)),
+                "Add to the end of the file instead of replacing it",
+            ),
+        ];
+        spec.outputs = vec![
+            output("file_path", Some(Str), "The file written, as given"),
+            output("bytes_written", Some(Integer), "How many bytes were written"),
+        ];
+        WriteFile { spec }
+    }
+}
+
+impl Node for WriteFile {
+    fn spec(&self) -> &NodeSpec {
+        &self.spec
+    }
+
+    fn execute(&self, params: &Params, _ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
+        let path = params.required_str("file_path")?;
+        let append = params.bool("append")?.unwrap_or(false);
+        let content = match params.as_map().get("content") {
+            None => return Err(NodeError::new("missing required param `content`")),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => {
+                serde_json::to_string_pretty(other).expect("a JSON value always serializes")
+            }
+        };
+        create_parent(path)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)
+            .map_err(|e| io_error("open", path, &e))?;
+        file.write_all(content.as_bytes()).map_err(|e| io_error("write", path, &e))?;
+        let mut outputs = one("file_path", json!(path));
+        outputs.insert("bytes_written".to_owned(), json!(content.len()));
+        Ok(NodeOutcome::new(outputs))
+    }
+}
+
+/// The `copy-file` node type.
+#[derive(Debug)]
+pub(crate) struct CopyFile {
+    spec: NodeSpec,
+}
+
+impl CopyFile {
+    pub(crate) fn new() -> CopyFile {
+        let mut spec = spec("copy-file", "file", "Copy a file, creating the destination's parents");
+        spec.params = transfer_params();
+        spec.outputs = vec![output("dest_path", Some(Str), "Where the copy is, as given")];
+        CopyFile { spec }
+    }
+}
+
+impl Node for CopyFile {
+    fn spec(&self) -> &NodeSpec {
+        &self.spec
+    }
+
+    fn execute(&self, params: &Params, _ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
+        let (source, dest, overwrite) = transfer_args(params)?;
+        copy(source, dest, overwrite)?;
+        Ok(NodeOutcome::new(one("dest_path", json!(dest))))
+    }
+}
+
+/// The `move-file` node type.
+#[derive(Debug)]
+pub(crate) struct MoveFile {
+    spec: NodeSpec,
+}
+
+impl MoveFile {
+    pub(crate) fn new() -> MoveFile {
+        let mut spec =
+            spec("move-file", "file", "Move or rename a file, creating the destination's parents");
+        spec.params = transfer_params();
+        spec.outputs = vec![output("dest_path", Some(Str), "Where the file is now, as given")];
+        MoveFile { spec }
+    }
+}
+
+impl Node for MoveFile {
+    fn spec(&self) -> &NodeSpec {
+        &self.spec
+    }
+
+    fn execute(&self, params: &Params, _ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
+        let (source, dest, overwrite) = transfer_args(params)?;
+        let meta = fs::symlink_metadata(source).map_err(|e| io_error("move", source, &e))?;
+        create_parent(dest)?;
+        let renamed = if overwrite {
+            fs::rename(source, dest)
+        } else {
+            match rustix::fs::renameat_with(CWD, source, CWD, dest, RenameFlags::NOREPLACE) {
+                Ok(()) => Ok(()),
+                // Filesystems without RENAME_NOREPLACE: a hard link refuses an existing
+                // destination just as atomically.
+                Err(Errno::INVAL | Errno::NOSYS) if meta.is_file() => {
+                    fs::hard_link(source, dest).and_then(|()| fs::remove_file(source))
+                }
+                Err(errno) => Err(errno.into()),
+            }
+        };
+        match renamed {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(dest_exists(dest)),
+            Err(e) if e.kind() == io::ErrorKind::CrossesDevices && meta.is_file() => {
+                // Another filesystem: copy, then remove the source.
+                copy(source, dest, overwrite)?;
+                fs::remove_file(source).map_err(|e| io_error("remove", source, &e))?;
+            }
+            Err(e) => return Err(io_error("move", source, &e)),
+        }
+        Ok(NodeOutcome::new(one("dest_path", json!(dest))))
+    }
+}
+
+/// The `delete-file` node type.
+#[derive(Debug)]
+pub(crate) struct DeleteFile {
+    spec: NodeSpec,
+}
+
+impl DeleteFile {
+    pub(crate) fn new() -> DeleteFile {
+        let mut spec = spec("delete-file", "file", "Delete a file (not a directory)");
+        spec.params = vec![
+            required("file_path", Some(Str), "The file to delete"),
+            optional(
+                "missing_ok",
+                Some(Boolean),
+                Some(json!(false)),
+                "Succeed when the file does not exist",
+            ),
+        ];
+        spec.outputs =
+            vec![output("deleted", Some(Boolean), "Whether a file was deleted (false if missing)")];
+        DeleteFile { spec }
+    }
+}
+
+impl Node for DeleteFile {
+    fn spec(&self) -> &NodeSpec {
+        &self.spec
+    }
+
+    fn execute(&self, params: &Params, _ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
+        let path = params.required_str("file_path")?;
+        let missing_ok = params.bool("missing_ok")?.unwrap_or(false);
+        let deleted = match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && missing_ok => false,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(NodeError::new(format!(
+                    "file `{path}` does not exist; set `missing_ok` to true to allow that"
+                )));
+            }
+            Err(e) => return Err(io_error("delete", path, &e)),
+            Ok(meta) if meta.is_dir() => {
+                return Err(NodeError::new(format!("`{path}` is a directory, not a file")));
+            }
+            Ok(_) => match fs::remove_file(path) {
+                Ok(()) => true,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && missing_ok => false,
+                Err(e) => return Err(io_error("delete", path, &e)),
+            },
+        };
+        Ok(NodeOutcome::new(one("deleted", json!(deleted))))
+    }
+}
+
+/// The params shared by `copy-file` and `move-file`.
+fn transfer_params() -> Vec<pflow_ir::ParamSpec> {
+    vec![
+        required("source_path", Some(Str), "The file to take"),
+        required("dest_path", Some(Str), "Where it goes"),
+        optional(
+            "overwrite",
+            Some(Boolean),
+            Some(json!(false)),
+            "Replace an existing destination; when false an existing destination is an error",
+        ),
+    ]
+}
+
+fn transfer_args(params: &Params) -> Result<(&str, &str, bool), NodeError> {
+    Ok((
+        params.required_str("source_path")?,
+        params.required_str("dest_path")?,
+        params.bool("overwrite")?.unwrap_or(false),
+    ))
+}
+
+/// Copies the file `source` to `dest`; without `overwrite`, an existing `dest` is refused
+/// atomically (the destination is created with `O_EXCL`).
+fn copy(source: &str, dest: &str, overwrite: bool) -> Result<(), NodeError> {
+    let meta = fs::metadata(source).map_err(|e| io_error("copy", source, &e))?;
+    if !meta.is_file() {
+        return Err(NodeError::new(format!("`{source}` is not a regular file")));
+    }
+    if let (Ok(a), Ok(b)) = (fs::canonicalize(source), fs::canonicalize(dest))
+        && a == b
+    {
+        return Err(NodeError::new(format!("`{source}` and `{dest}` are the same file")));
+    }
+    create_parent(dest)?;
+    let mut input = File::open(source).map_err(|e| io_error("open", source, &e))?;
+    let mut options = OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut output = options.open(dest).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            dest_exists(dest)
+        } else {
+            io_error("create", dest, &e)
+        }
+    })?;
+    io::copy(&mut input, &mut output).map_err(|e| io_error("copy to", dest, &e))?;
+    output.set_permissions(meta.permissions()).map_err(|e| io_error("set permissions of", dest, &e))
+}
+
+/// Creates the parent directories of `path`.
+fn create_parent(path: &str) -> Result<(), NodeError> {
+    match Path::new(path).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => fs::create_dir_all(parent)
+            .map_err(|e| io_error("create directory", &parent.display().to_string(), &e)),
+        _ => Ok(()),
+    }
+}
+
+fn dest_exists(dest: &str) -> NodeError {
+    NodeError::new(format!(
+        "destination `{dest}` already exists; set `overwrite` to true to replace it"
+    ))
+}
+
+fn io_error(action: &str, path: &str, error: &io::Error) -> NodeError {
+    NodeError::new(format!("cannot {action} `{path}`: {error}"))
+}
+
+fn one(key: &str, value: Value) -> Map<String, Value> {
+    let mut map = Map::with_capacity(2);
+    map.insert(key.to_owned(), value);
+    map
+}

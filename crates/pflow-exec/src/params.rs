@@ -1,0 +1,108 @@
+//! A node's resolved params, with typed getters whose errors name the param.
+
+use pflow_ir::ValueType;
+use serde_json::{Map, Value};
+
+use crate::NodeError;
+
+/// The params a node runs with: templates resolved, defaults from its spec filled in.
+///
+/// The getters treat an explicit `null` like an absent param, and fail with a message
+/// naming the param when the value has the wrong type (a template can produce any type,
+/// so the check happens again at run time).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Params(Map<String, Value>);
+
+impl Params {
+    /// Wraps resolved params.
+    pub fn new(map: Map<String, Value>) -> Params {
+        Params(map)
+    }
+
+    /// Every param.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// The value of a param; `None` when absent or `null`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    /// A string param that must be present.
+    pub fn required_str(&self, name: &str) -> Result<&str, NodeError> {
+        self.str(name)?.ok_or_else(|| NodeError::new(format!("missing required param `{name}`")))
+    }
+
+    /// A string param.
+    pub fn str(&self, name: &str) -> Result<Option<&str>, NodeError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(wrong_type(name, ValueType::String, other)),
+        }
+    }
+
+    /// A boolean param.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, NodeError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(wrong_type(name, ValueType::Boolean, other)),
+        }
+    }
+
+    /// A number param.
+    pub fn number(&self, name: &str) -> Result<Option<f64>, NodeError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(other) => Err(wrong_type(name, ValueType::Number, other)),
+        }
+    }
+
+    /// A non-negative integer param.
+    pub fn unsigned(&self, name: &str) -> Result<Option<u64>, NodeError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(value @ Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
+                NodeError::new(format!(
+                    "param `{name}` must be a non-negative integer, got `{value}`"
+                ))
+            }),
+            Some(other) => Err(wrong_type(name, ValueType::Integer, other)),
+        }
+    }
+
+    /// An object param.
+    pub fn object(&self, name: &str) -> Result<Option<&Map<String, Value>>, NodeError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(other) => Err(wrong_type(name, ValueType::Object, other)),
+        }
+    }
+
+    /// An object param whose values must be text: strings as they are, numbers and
+    /// booleans as their JSON text (so `{"PORT": 8080}` works); anything else is an error.
+    pub fn string_map(&self, name: &str) -> Result<Vec<(String, String)>, NodeError> {
+        let Some(map) = self.object(name)? else { return Ok(Vec::new()) };
+        map.iter()
+            .map(|(key, value)| match value {
+                Value::String(s) => Ok((key.clone(), s.clone())),
+                Value::Number(_) | Value::Bool(_) => Ok((key.clone(), value.to_string())),
+                other => Err(NodeError::new(format!(
+                    "param `{name}.{key}` must be a string, got {}",
+                    ValueType::name_of(other)
+                ))),
+            })
+            .collect()
+    }
+}
+
+fn wrong_type(name: &str, expected: ValueType, found: &Value) -> NodeError {
+    NodeError::new(format!(
+        "param `{name}` must be of type {expected}, got {}",
+        ValueType::name_of(found)
+    ))
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the runtime: the execution model, every built-in node against
+//! real processes, files and a local HTTP server, nested workflows, and the property that
+//! nesting does not change what a workflow computes.
+
+mod files;
+mod http;
+mod nested;
+mod prop_nested;
+mod runtime;
+mod shell;
+mod support;

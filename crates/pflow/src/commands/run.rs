@@ -1,0 +1,289 @@
+//! `pflow run`: run a saved workflow, a workflow file, or a workflow piped on stdin.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use pflow_exec::{ExecError, Runtime, WorkflowOrigin, check_inputs, coerce_input};
+use pflow_ir::{Diagnostics, WorkflowIr, WorkflowName, WorkflowSource};
+use pflow_store::WorkflowManager;
+use serde_json::{Map, Value};
+
+use crate::cli::GlobalArgs;
+use crate::commands::Outcome;
+use crate::exit;
+use crate::input;
+use crate::output::{Output, Style};
+use crate::report::CliError;
+
+/// Run a workflow: a saved name, a JSON file, or JSON on stdin
+///
+/// WORKFLOW is a saved name (`fix-issue`), a path to a JSON file holding a bare IR or a
+/// stored document, or `-` for stdin, which is also where the workflow comes from when
+/// WORKFLOW is absent. A WORKFLOW that names an existing file, contains `/` or ends in
+/// `.json` is a path; anything else is a saved name.
+///
+/// Inputs are KEY=VALUE pairs, coerced to the declared input types: `n=3`, `flag=true`,
+/// `items=[1,2]`, `obj={"a":1}`. An input without a declared type becomes JSON when the
+/// value parses as an object, array, number or boolean, else it stays a string.
+///
+/// The workflow is validated before anything runs. The result goes to stdout: a single
+/// string output as it is, anything else as pretty JSON (always JSON with `--json`).
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// A saved workflow name, a JSON file, or `-` for stdin [default: -]
+    #[arg(value_name = "WORKFLOW")]
+    workflow: Option<String>,
+    /// Inputs of the workflow
+    #[arg(value_name = "KEY=VALUE")]
+    inputs: Vec<String>,
+    /// Print the result as JSON, whatever its shape
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `pflow run`.
+pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
+    let (target, assignments) = target_and_inputs(args.workflow, args.inputs);
+    let catalog = pflow_exec::builtin_catalog();
+    // Opening does no IO. A file or stdin workflow needs the store only for the saved
+    // workflows it calls, so not finding a home is an error only for a saved name.
+    let manager = crate::store::open_manager(global);
+    let manager: Option<WorkflowManager> = match &target {
+        Target::Saved(_) => Some(manager?),
+        _ => manager.ok(),
+    };
+
+    let (ir, origin, mut diagnostics, label) = match &target {
+        Target::Saved(name) => {
+            let name = WorkflowName::new(name)?;
+            let manager = manager.as_ref().expect("the store is opened for a saved name");
+            let ir = manager.load_ir(name.as_str())?;
+            let diagnostics = pflow_ir::validate_ir(&ir, Some(&catalog));
+            (ir, WorkflowOrigin::Saved(name.to_string()), diagnostics, format!("`{name}`"))
+        }
+        Target::File(path) => {
+            let (ir, diagnostics) = load(path, &catalog, out)?;
+            (ir, WorkflowOrigin::File(path.clone()), diagnostics, input::label(path))
+        }
+        Target::Stdin => {
+            if std::io::stdin().is_terminal() {
+                return Err(CliError::usage("no workflow given")
+                    .hint(
+                        "pass a saved name or a JSON file, or pipe JSON: `echo '{…}' | pflow run`",
+                    )
+                    .into());
+            }
+            let path = Path::new("-");
+            let (ir, diagnostics) = load(path, &catalog, out)?;
+            (ir, WorkflowOrigin::Inline, diagnostics, "from stdin".to_owned())
+        }
+    };
+
+    // Calls to saved workflows (they must exist, and not loop) and to files.
+    if let Some(manager) = &manager {
+        let name = match &target {
+            Target::Saved(name) => WorkflowName::new(name).ok(),
+            _ => None,
+        };
+        diagnostics.extend(manager.check_calls(name.as_ref(), &ir));
+    }
+    diagnostics.extend(pflow_exec::check_refs(&ir, &origin));
+    print_diagnostics(out, &diagnostics);
+    let errors = diagnostics.errors().count();
+    if errors > 0 {
+        let noun = if errors == 1 { "error" } else { "errors" };
+        return Err(CliError::new(format!("workflow {label} is invalid: {errors} {noun}"))
+            .hint("fix the problems above; `pflow validate FILE` checks a file without running it")
+            .into());
+    }
+
+    let inputs = parse_inputs(&ir, &assignments)?;
+    let mut runtime = Runtime::builtin();
+    if let Some(manager) = manager {
+        runtime = runtime.with_manager(manager);
+    }
+    let result = runtime.run(&ir, inputs, &origin).map_err(run_error)?;
+    out.data(&render(result.outputs, args.json))?;
+    Ok(exit::SUCCESS)
+}
+
+/// Where the workflow comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Saved(String),
+    File(PathBuf),
+    Stdin,
+}
+
+/// Splits the positional arguments into the workflow and the KEY=VALUE inputs.
+///
+/// The first argument is the workflow, unless it looks like an input (`key=value`, the key
+/// a plain name) and names no existing file: then the workflow comes from stdin
+/// (`… | pflow run n=3`).
+fn target_and_inputs(first: Option<String>, mut rest: Vec<String>) -> (Target, Vec<String>) {
+    let Some(first) = first else { return (Target::Stdin, rest) };
+    if first == "-" {
+        return (Target::Stdin, rest);
+    }
+    let exists = Path::new(&first).exists();
+    let looks_like_input = first.split_once('=').is_some_and(|(key, _)| {
+        !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    if looks_like_input && !exists {
+        rest.insert(0, first);
+        return (Target::Stdin, rest);
+    }
+    if exists || first.contains('/') || first.ends_with(".json") {
+        (Target::File(PathBuf::from(first)), rest)
+    } else {
+        (Target::Saved(first), rest)
+    }
+}
+
+/// Reads and validates a workflow file (or stdin for `-`): a bare IR or a stored
+/// document.
+fn load(
+    path: &Path,
+    catalog: &pflow_ir::NodeCatalog,
+    out: &Output,
+) -> anyhow::Result<(WorkflowIr, Diagnostics)> {
+    let bytes = input::read_bytes(path)?;
+    if input::is_stdin(path) && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(CliError::usage("no workflow given: stdin is empty")
+            .hint("pass a saved name or a JSON file, or pipe JSON: `echo '{…}' | pflow run`")
+            .into());
+    }
+    let value = pflow_ir::parse_json(&bytes)
+        .map_err(|e| CliError::new(format!("{} is not valid JSON: {e}", input::label(path))))?;
+    let checked = WorkflowSource::from_value(&value).validate(Some(catalog));
+    match checked.ir {
+        Some(ir) => Ok((ir, checked.diagnostics)),
+        None => {
+            print_diagnostics(out, &checked.diagnostics);
+            let errors = checked.diagnostics.errors().count().max(1);
+            let noun = if errors == 1 { "error" } else { "errors" };
+            let label =
+                if input::is_stdin(path) { "from stdin".to_owned() } else { input::label(path) };
+            Err(CliError::new(format!("workflow {label} is invalid: {errors} {noun}")).into())
+        }
+    }
+}
+
+/// The KEY=VALUE arguments as inputs, coerced to the declared types and checked against
+/// the declared inputs. Every mistake here is a usage error (exit 2).
+fn parse_inputs(ir: &WorkflowIr, assignments: &[String]) -> anyhow::Result<Map<String, Value>> {
+    let mut inputs = Map::new();
+    for assignment in assignments {
+        let Some((key, text)) = assignment.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            return Err(CliError::usage(format!(
+                "expected an input as KEY=VALUE, got `{assignment}`"
+            ))
+            .hint(accepted(ir))
+            .into());
+        };
+        if inputs.contains_key(key) {
+            return Err(CliError::usage(format!("input `{key}` is given more than once")).into());
+        }
+        let ty = ir.inputs.get(key).and_then(|spec| spec.ty);
+        let value = coerce_input(text, ty)
+            .map_err(|e| CliError::usage(format!("input `{key}`: {e}")).hint(accepted(ir)))?;
+        inputs.insert(key.to_owned(), value);
+    }
+    // The runtime checks again; checking here makes the mistake a usage error.
+    check_inputs(ir, inputs.clone()).map_err(|e| CliError::usage(e.to_string()).hint(e.hint()))?;
+    Ok(inputs)
+}
+
+/// The accepted inputs, for hints.
+fn accepted(ir: &WorkflowIr) -> String {
+    let described = pflow_exec::describe_inputs(ir);
+    if described.is_empty() {
+        "this workflow declares no inputs".to_owned()
+    } else {
+        format!("this workflow accepts: {}", described.join(", "))
+    }
+}
+
+/// A failed run as the CLI reports it.
+fn run_error(error: ExecError) -> anyhow::Error {
+    let code = match error {
+        ExecError::Cancelled => exit::INTERRUPTED,
+        ExecError::Inputs(_) => exit::USAGE,
+        _ => exit::FAILURE,
+    };
+    let mut cli = CliError::new(error.to_string()).code(code);
+    if let Some(hint) = error.hint() {
+        cli = cli.hint(hint);
+    }
+    cli.into()
+}
+
+/// The result as stdout shows it: one string output as it is (so it pipes cleanly),
+/// anything else as pretty JSON.
+fn render(outputs: Map<String, Value>, json: bool) -> String {
+    if !json
+        && outputs.len() == 1
+        && let Some(Value::String(text)) = outputs.values().next()
+    {
+        return text.clone();
+    }
+    serde_json::to_string_pretty(&Value::Object(outputs)).expect("JSON values always serialize")
+}
+
+/// Prints every finding: `error: PATH: MESSAGE` (or `warning:`), then its hint. Errors are
+/// printed even with `-q`: they explain the failure that follows.
+fn print_diagnostics(out: &Output, diagnostics: &Diagnostics) {
+    for d in diagnostics {
+        let (label, style) = if d.is_error() {
+            ("error:", Style::Error)
+        } else if out.is_quiet() {
+            continue;
+        } else {
+            ("warning:", Style::Warning)
+        };
+        out.stderr_line(&format!("{} {d}", out.paint(style, label)));
+        if let Some(hint) = &d.hint {
+            out.stderr_line(&format!("  {} {hint}", out.paint(Style::Hint, "hint:")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(args: &[&str], target: Target, inputs: &[&str]) {
+        let mut args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        let first = if args.is_empty() { None } else { Some(args.remove(0)) };
+        assert_eq!(
+            target_and_inputs(first, args),
+            (target, inputs.iter().map(|s| (*s).to_owned()).collect())
+        );
+    }
+
+    #[test]
+    fn names_paths_and_stdin() {
+        check(&[], Target::Stdin, &[]);
+        check(&["-", "a=1"], Target::Stdin, &["a=1"]);
+        check(&["a=1", "b=2"], Target::Stdin, &["a=1", "b=2"]);
+        check(&["fix-issue", "n=3"], Target::Saved("fix-issue".into()), &["n=3"]);
+        check(&["flow.json"], Target::File("flow.json".into()), &[]);
+        check(&["dir/flow"], Target::File("dir/flow".into()), &[]);
+        check(&["./x=y"], Target::File("./x=y".into()), &[]);
+        // An existing file wins over the name rules.
+        check(&["Cargo.toml"], Target::File("Cargo.toml".into()), &[]);
+    }
+
+    #[test]
+    fn results_print_plainly_when_they_are_one_string() {
+        let one: Map<String, Value> = serde_json::from_str(r#"{"message": "Hello"}"#).unwrap();
+        assert_eq!(render(one.clone(), false), "Hello");
+        assert_eq!(render(one, true), "{\n  \"message\": \"Hello\"\n}");
+        let two: Map<String, Value> = serde_json::from_str(r#"{"a": "x", "b": 1}"#).unwrap();
+        assert_eq!(render(two, false), "{\n  \"a\": \"x\",\n  \"b\": 1\n}");
+        let number: Map<String, Value> = serde_json::from_str(r#"{"n": 3}"#).unwrap();
+        assert_eq!(render(number, false), "{\n  \"n\": 3\n}");
+    }
+}
