@@ -48,5 +48,8 @@ pub(crate) enum ColorChoice {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    Run(commands::run::RunArgs),
     Validate(commands::validate::ValidateArgs),
+    Workflow(commands::workflow::WorkflowArgs),
+    Context(commands::context::ContextArgs),
 }

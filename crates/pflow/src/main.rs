@@ -3,8 +3,10 @@
 mod cli;
 mod commands;
 mod exit;
+mod input;
 mod output;
 mod report;
+mod store;
 
 use std::process::ExitCode;
 

@@ -44,8 +44,6 @@ impl Style {
 pub(crate) struct Output {
     color: bool,
     quiet: bool,
-    verbose: bool,
-    stderr_is_terminal: bool,
 }
 
 /// Stdout was closed by the reader; the command should stop and exit quietly.
@@ -63,22 +61,12 @@ impl Output {
             ColorChoice::Never => false,
             ColorChoice::Auto => stderr_is_terminal && !no_color,
         };
-        Output { color, quiet: global.quiet, verbose: global.verbose, stderr_is_terminal }
+        Output { color, quiet: global.quiet }
     }
 
     /// Whether `-q` was given.
     pub(crate) fn is_quiet(&self) -> bool {
         self.quiet
-    }
-
-    /// Whether `-v` was given.
-    pub(crate) fn is_verbose(&self) -> bool {
-        self.verbose
-    }
-
-    /// Whether stderr is a terminal (progress is shown only there).
-    pub(crate) fn stderr_is_terminal(&self) -> bool {
-        self.stderr_is_terminal
     }
 
     /// `text` in `style` when colors are on, else unchanged.

@@ -71,6 +71,11 @@ fn classify(err: &anyhow::Error) -> (Option<String>, u8) {
         if let Some(e) = cause.downcast_ref::<pflow_ir::NameError>() {
             return (Some(e.hint()), exit::FAILURE);
         }
+        if let Some(e) = cause.downcast_ref::<pflow_store::StoreError>() {
+            // Invalid names and workflows, existing, missing, conflicting, corrupt and
+            // unwritable workflows are all failures of the command (exit 1).
+            return (e.hint(), exit::FAILURE);
+        }
     }
     (None, exit::FAILURE)
 }

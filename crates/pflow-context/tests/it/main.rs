@@ -1,0 +1,6 @@
+//! Integration tests of the planner context: discovery, planning, unknown names.
+
+mod discover;
+mod fixtures;
+mod fs;
+mod plan;

@@ -1,0 +1,108 @@
+//! `pflow context`: the planner's view of node types and saved workflows (SPEC §6).
+//!
+//! The text and JSON come from `pflow-context`; this module only picks the node catalog
+//! and the store, and prints.
+
+use clap::{ArgGroup, Args, Subcommand};
+use pflow_context::{ContextError, Selection};
+use pflow_ir::NodeCatalog;
+use pflow_store::WorkflowManager;
+
+use crate::cli::GlobalArgs;
+use crate::commands::Outcome;
+use crate::exit;
+use crate::output::Output;
+use crate::report::CliError;
+
+/// Print the planner's context: what node types and saved workflows exist
+///
+/// `discover` lists everything briefly; `plan` gives the full interface of the chosen
+/// few. Both print markdown ready for a prompt, or the same content as JSON.
+#[derive(Debug, Args)]
+pub(crate) struct ContextArgs {
+    #[command(subcommand)]
+    command: ContextCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ContextCommand {
+    Discover(DiscoverArgs),
+    Plan(PlanArgs),
+}
+
+/// Every node type (by category) and every saved workflow, one or two lines each
+///
+/// Saved entries that cannot be read are reported on stderr and left out.
+#[derive(Debug, Args)]
+struct DiscoverArgs {
+    /// Print the same content as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// The full interface of the chosen node types and saved workflows
+///
+/// Params, inputs and outputs with their types, defaults and descriptions. Every unknown
+/// name is reported, with the closest known names, and nothing is printed for the rest.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("selection").required(true).multiple(true).args(["nodes", "workflows"])))]
+struct PlanArgs {
+    /// Node types to describe (repeat the flag or give several)
+    #[arg(long = "node", value_name = "TYPE", num_args = 1..)]
+    nodes: Vec<String>,
+    /// Saved workflows to describe (repeat the flag or give several)
+    #[arg(long = "workflow", value_name = "NAME", num_args = 1..)]
+    workflows: Vec<String>,
+    /// Print the same content as JSON (unknown names too, as `{"unknown": …}`)
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs a `pflow context` subcommand.
+pub(crate) fn run(args: ContextArgs, global: &GlobalArgs, out: &Output) -> Outcome {
+    let manager = crate::store::open_manager(global)?;
+    let catalog = pflow_exec::builtin_catalog();
+    match args.command {
+        ContextCommand::Discover(args) => discover(&args, &catalog, &manager, out),
+        ContextCommand::Plan(args) => plan(args, &catalog, &manager, out),
+    }
+}
+
+fn discover(
+    args: &DiscoverArgs,
+    catalog: &NodeCatalog,
+    manager: &WorkflowManager,
+    out: &Output,
+) -> Outcome {
+    let context = pflow_context::discover(catalog, manager)?;
+    for problem in &context.skipped {
+        out.warning(&format!("skipped {}: {}", problem.location, problem.reason));
+    }
+    if args.json {
+        out.data(&serde_json::to_string_pretty(&context).expect("a context serializes to JSON"))?;
+    } else {
+        out.data(&context.to_markdown())?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn plan(args: PlanArgs, catalog: &NodeCatalog, manager: &WorkflowManager, out: &Output) -> Outcome {
+    let selection = Selection { nodes: args.nodes, workflows: args.workflows };
+    match pflow_context::plan(catalog, manager, &selection) {
+        Ok(context) if args.json => {
+            out.data(&serde_json::to_string_pretty(&context).expect("a context serializes"))?;
+        }
+        Ok(context) => out.data(&context.to_markdown())?,
+        Err(ContextError::UnknownNames(unknown)) => {
+            if args.json {
+                let json = serde_json::json!({ "unknown": unknown });
+                out.data(&serde_json::to_string_pretty(&json).expect("names serialize"))?;
+            }
+            let error = ContextError::UnknownNames(unknown);
+            let hint = error.hint().unwrap_or_default();
+            return Err(CliError::new(error.to_string()).hint(hint).into());
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(exit::SUCCESS)
+}

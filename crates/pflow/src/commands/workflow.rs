@@ -1,0 +1,62 @@
+//! `pflow workflow`: save, list, show, delete and locate saved workflows.
+//!
+//! Each subcommand lives in its own file under `workflow/`; this module only dispatches.
+//! They all speak to the store through the [`WorkflowManager`] that
+//! [`crate::store::open_manager`] opens, so `--home` and `PFLOW_HOME` apply to all.
+
+mod delete;
+mod list;
+mod path;
+mod save;
+mod show;
+
+use clap::{Args, Subcommand};
+use pflow_store::{StoreError, WorkflowManager};
+
+use crate::cli::GlobalArgs;
+use crate::commands::Outcome;
+use crate::output::Output;
+
+/// Save, list, show and delete workflows kept by name
+#[derive(Debug, Args)]
+pub(crate) struct WorkflowArgs {
+    #[command(subcommand)]
+    command: WorkflowCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkflowCommand {
+    Save(save::SaveArgs),
+    List(list::ListArgs),
+    Show(show::ShowArgs),
+    Delete(delete::DeleteArgs),
+    Path(path::PathArgs),
+}
+
+/// Runs a `pflow workflow` subcommand.
+pub(crate) fn run(args: WorkflowArgs, global: &GlobalArgs, out: &Output) -> Outcome {
+    let manager = crate::store::open_manager(global)?;
+    match args.command {
+        WorkflowCommand::Save(args) => save::run(args, &manager, out),
+        WorkflowCommand::List(args) => list::run(args, &manager, out),
+        WorkflowCommand::Show(args) => show::run(args, &manager, out),
+        WorkflowCommand::Delete(args) => delete::run(args, &manager, out),
+        WorkflowCommand::Path(args) => path::run(args, &manager, out),
+    }
+}
+
+/// Fails with `WorkflowNotFound` (and the closest saved names) unless `name` is stored.
+///
+/// An entry that exists but cannot be read counts as stored: `path` and `delete` are
+/// how a person repairs or removes it.
+fn require_existing(manager: &WorkflowManager, name: &str) -> Result<(), StoreError> {
+    if manager.exists(name)? {
+        return Ok(());
+    }
+    // `load` of an absent name is the manager's way to produce the not-found error with
+    // suggestions; if the workflow appeared meanwhile, it exists and that is fine too.
+    match manager.load(name) {
+        Ok(_) | Err(StoreError::Corrupt { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

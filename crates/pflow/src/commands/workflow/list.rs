@@ -1,0 +1,104 @@
+//! `pflow workflow list`: the saved workflows, as a table or as JSON.
+
+use clap::Args;
+use pflow_store::{InputSummary, Summary, WorkflowManager};
+
+use crate::commands::Outcome;
+use crate::exit;
+use crate::output::{Output, Style};
+
+/// The longest description shown in the table, in characters; `show` prints it whole.
+const DESCRIPTION_WIDTH: usize = 60;
+
+/// List saved workflows: name, description and inputs
+///
+/// Entries that cannot be read are reported on stderr, one line each, and skipped; they
+/// never make the listing fail or spoil its JSON.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Show only workflows whose name or description contains every word (any case)
+    #[arg(value_name = "FILTER")]
+    filter: Vec<String>,
+    /// Print a JSON array of summaries on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
+    let listing = manager.list_all()?;
+    for problem in &listing.problems {
+        out.warning(&format!("skipped {}: {}", problem.location, problem.reason));
+    }
+    let words: Vec<String> = args.filter.iter().map(|w| w.to_lowercase()).collect();
+    let shown: Vec<&Summary> = listing.workflows.iter().filter(|s| matches(s, &words)).collect();
+
+    if args.json {
+        let json = serde_json::to_string_pretty(&shown).expect("summaries serialize to JSON");
+        out.data(&json)?;
+    } else if !shown.is_empty() {
+        out.data(&table(&shown))?;
+    }
+    if shown.is_empty() {
+        if listing.workflows.is_empty() {
+            out.message("no saved workflows yet");
+            let hint = out.paint(Style::Hint, "hint:");
+            out.message(&format!("{hint} save one with `pflow workflow save FILE --name NAME`"));
+        } else {
+            out.message(&format!(
+                "no saved workflow matches `{}` ({} saved)",
+                args.filter.join(" "),
+                listing.workflows.len()
+            ));
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Whether every filter word occurs in the name or the description.
+fn matches(summary: &Summary, words: &[String]) -> bool {
+    if words.is_empty() {
+        return true;
+    }
+    let name = summary.name.as_str().to_lowercase();
+    let description = summary.description.to_lowercase();
+    words.iter().all(|w| name.contains(w.as_str()) || description.contains(w.as_str()))
+}
+
+/// An aligned table with a header: name, first line of the description, inputs.
+fn table(summaries: &[&Summary]) -> String {
+    let rows: Vec<[String; 3]> = summaries
+        .iter()
+        .map(|s| [s.name.to_string(), short_description(&s.description), inputs(&s.inputs)])
+        .collect();
+    let header = ["NAME".to_owned(), "DESCRIPTION".to_owned(), "INPUTS".to_owned()];
+    let width = |column: usize| {
+        rows.iter().chain([&header]).map(|r| r[column].chars().count()).max().unwrap_or(0)
+    };
+    let (name_width, description_width) = (width(0), width(1));
+    let mut text = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line = format!("{:name_width$}  {:description_width$}  {}", row[0], row[1], row[2]);
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// The first line of a description, cut to [`DESCRIPTION_WIDTH`] characters.
+fn short_description(description: &str) -> String {
+    let line = description.lines().next().unwrap_or("").trim();
+    if line.chars().count() <= DESCRIPTION_WIDTH {
+        return line.to_owned();
+    }
+    let cut: String = line.chars().take(DESCRIPTION_WIDTH - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// Input names, optional ones marked with `?`.
+fn inputs(inputs: &[InputSummary]) -> String {
+    let names: Vec<String> = inputs
+        .iter()
+        .map(|i| if i.required { i.name.clone() } else { format!("{}?", i.name) })
+        .collect();
+    names.join(", ")
+}

@@ -1,0 +1,162 @@
+//! `pflow workflow save`: validate a workflow file and keep it under a name.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use pflow_ir::{Diagnostic, Diagnostics, WorkflowIr, WorkflowName, WorkflowSource};
+use pflow_store::{Location, StoreError, WorkflowManager};
+
+use crate::commands::Outcome;
+use crate::output::{Output, Style};
+use crate::report::CliError;
+use crate::{exit, input};
+
+/// Validate a workflow file and save it under a name
+///
+/// The file holds a bare IR or a stored document (as `workflow show --json` prints it).
+/// An invalid workflow is never saved: every problem is printed with its path.
+#[derive(Debug, Args)]
+pub(crate) struct SaveArgs {
+    /// The workflow file; `-` reads stdin
+    #[arg(value_name = "FILE|-")]
+    file: PathBuf,
+    /// The name to keep it under: lowercase words joined by dashes (`fix-issue`)
+    #[arg(long)]
+    name: String,
+    /// What the workflow does [default: the file's description when it is a stored
+    /// document; with `--force`, the saved one]
+    #[arg(long, value_name = "TEXT")]
+    description: Option<String>,
+    /// Replace a saved workflow of that name with a new revision (a change made by
+    /// someone else meanwhile is reported as a conflict, never overwritten)
+    #[arg(long)]
+    force: bool,
+    /// With `--force`: replace only if the saved revision is still N (for scripts doing
+    /// read-modify-write; see `workflow show --json`)
+    #[arg(long, value_name = "N", requires = "force")]
+    expect_revision: Option<u64>,
+}
+
+pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
+    // The name first: a bad name is refused before any file is read or written.
+    let name = WorkflowName::new(&args.name)?;
+    let value = input::read_json(&args.file)?;
+    let label = input::label(&args.file);
+
+    // A stored document (as `show --json` prints it) is accepted too; its paths in
+    // findings start with `ir.`, and its description is the default.
+    let source = WorkflowSource::from_value(&value);
+    let checked = source.validate(Some(&crate::store::node_catalog()));
+    print_diagnostics(out, &checked.diagnostics);
+    let ir = match checked.ir {
+        Some(ir) if !checked.diagnostics.has_errors() => ir,
+        _ => return Err(not_saved(&name, &checked.diagnostics, &label)),
+    };
+
+    let description = args.description.or(source.description.map(str::to_owned));
+    let saved = if args.force {
+        replace(manager, &name, &ir, description, args.expect_revision)
+    } else {
+        manager.save(name.as_str(), &ir, description.as_deref().unwrap_or("")).map(|l| (1, l))
+    };
+    match saved {
+        Ok((revision, location)) => {
+            out.message(&format!("saved `{name}` (revision {revision}) to {location}"));
+            Ok(exit::SUCCESS)
+        }
+        // Problems only the manager can see: calls to saved workflows (missing ones,
+        // cycles through the store). Its findings repeat the warnings printed above.
+        Err(StoreError::InvalidWorkflow { diagnostics, .. }) => {
+            let diagnostics = within(source.path_prefix, diagnostics);
+            let new: Diagnostics = diagnostics
+                .iter()
+                .filter(|d| !checked.diagnostics.iter().any(|seen| seen == *d))
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            print_diagnostics(out, &new);
+            Err(not_saved(&name, &diagnostics, &label))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Updates `name` from the revision it holds now (or `expected`), or creates it.
+///
+/// Returns the new revision and where it lives.
+fn replace(
+    manager: &WorkflowManager,
+    name: &WorkflowName,
+    ir: &WorkflowIr,
+    description: Option<String>,
+    expected: Option<u64>,
+) -> Result<(u64, Location), StoreError> {
+    match manager.load(name.as_str()) {
+        Ok(current) => {
+            let description = description.unwrap_or(current.description);
+            let expected = expected.unwrap_or(current.revision);
+            let doc = manager.update(name.as_str(), ir, &description, expected)?;
+            Ok((doc.revision, manager.locate(name.as_str())?))
+        }
+        Err(StoreError::WorkflowNotFound { .. }) if expected.is_none() => {
+            let description = description.unwrap_or_default();
+            match manager.save(name.as_str(), ir, &description) {
+                Ok(location) => Ok((1, location)),
+                // Someone created it between our look and our write: theirs stays, and
+                // the caller hears of the race as a conflict with "absent" (revision 0).
+                Err(StoreError::WorkflowExists { name }) => {
+                    let actual = manager.load(name.as_str()).map_or(1, |d| d.revision);
+                    Err(StoreError::Conflict { name, expected: 0, actual })
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Prints every finding: `error: PATH: MESSAGE` (or `warning:`), then its hint.
+///
+/// Errors are printed even with `-q`: they explain the failure that follows.
+fn print_diagnostics(out: &Output, diagnostics: &Diagnostics) {
+    for d in diagnostics {
+        let (label, style) = if d.is_error() {
+            ("error:", Style::Error)
+        } else if out.is_quiet() {
+            continue;
+        } else {
+            ("warning:", Style::Warning)
+        };
+        out.stderr_line(&format!("{} {d}", out.paint(style, label)));
+        if let Some(hint) = &d.hint {
+            out.stderr_line(&format!("  {} {hint}", out.paint(Style::Hint, "hint:")));
+        }
+    }
+}
+
+/// The findings on an IR, with paths relative to the value it sits in (`ir.nodes[0]…`
+/// inside a stored document), as [`WorkflowSource::validate`] gives them.
+fn within(prefix: &str, diagnostics: Diagnostics) -> Diagnostics {
+    if prefix.is_empty() {
+        return diagnostics;
+    }
+    let moved: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .map(|d| {
+            let path = match d.path.as_str() {
+                "" => prefix.to_owned(),
+                p if p.starts_with('[') => format!("{prefix}{p}"),
+                p => format!("{prefix}.{p}"),
+            };
+            Diagnostic { path, ..d }
+        })
+        .collect();
+    moved.into()
+}
+
+/// The final error after the findings were printed.
+fn not_saved(name: &WorkflowName, diagnostics: &Diagnostics, label: &str) -> anyhow::Error {
+    let errors = diagnostics.errors().count();
+    let noun = if errors == 1 { "error" } else { "errors" };
+    CliError::new(format!("workflow `{name}` was not saved: {errors} {noun} in {label}")).into()
+}

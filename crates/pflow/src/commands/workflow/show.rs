@@ -1,0 +1,115 @@
+//! `pflow workflow show`: one saved workflow, for people or as JSON.
+
+use clap::Args;
+use pflow_ir::{Document, InputSpec, OutputSpec};
+use pflow_store::WorkflowManager;
+
+use crate::commands::Outcome;
+use crate::exit;
+use crate::output::Output;
+
+/// Show a saved workflow: its interface, metadata, location and how to run it
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The workflow's name
+    name: String,
+    /// Print only the IR (what `pflow run` executes), as JSON
+    #[arg(long)]
+    ir: bool,
+    /// Print the whole stored document as JSON (with `--ir`: just the IR)
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) fn run(args: ShowArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
+    let doc = manager.load(&args.name)?;
+    if args.ir {
+        let json = serde_json::to_string_pretty(&doc.ir).expect("an IR serializes to JSON");
+        out.data(&json)?;
+    } else if args.json {
+        out.data(&doc.to_pretty_json())?;
+    } else {
+        let location = manager.locate(&args.name)?;
+        out.data(&describe(&doc, &location.to_string()))?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The human view of a document.
+fn describe(doc: &Document, location: &str) -> String {
+    let mut text = String::new();
+    let mut field = |label: &str, value: &str| {
+        let mut lines = value.lines();
+        let first = format!("{label:<12} {}", lines.next().unwrap_or(""));
+        text.push_str(first.trim_end());
+        text.push('\n');
+        for line in lines {
+            let more = format!("{:<12} {line}", "");
+            text.push_str(more.trim_end());
+            text.push('\n');
+        }
+    };
+    field("name", doc.name.as_str());
+    let description = if doc.description.trim().is_empty() { "(none)" } else { &doc.description };
+    field("description", description);
+    field("revision", &doc.revision.to_string());
+    field("created", &doc.created_at.to_string());
+    field("updated", &doc.updated_at.to_string());
+    field("path", location);
+    field("nodes", &doc.ir.nodes.len().to_string());
+
+    text.push_str("\ninputs:\n");
+    let inputs: Vec<[String; 4]> = doc.ir.inputs.iter().map(|(n, s)| input_row(n, s)).collect();
+    push_rows(&mut text, &inputs);
+    text.push_str("\noutputs:\n");
+    let outputs: Vec<[String; 4]> = doc.ir.outputs.iter().map(|(n, s)| output_row(n, s)).collect();
+    push_rows(&mut text, &outputs);
+
+    text.push_str("\nrun it:\n  ");
+    text.push_str(&example(doc));
+    text.push('\n');
+    text
+}
+
+fn input_row(name: &str, spec: &InputSpec) -> [String; 4] {
+    let ty = spec.ty.map_or("any", |t| t.as_str()).to_owned();
+    let need = match (&spec.default, spec.is_required()) {
+        (Some(default), _) => format!("default {default}"),
+        (None, true) => "required".to_owned(),
+        (None, false) => "optional".to_owned(),
+    };
+    [name.to_owned(), ty, need, spec.description.clone().unwrap_or_default()]
+}
+
+fn output_row(name: &str, spec: &OutputSpec) -> [String; 4] {
+    let ty = spec.ty.map_or("any", |t| t.as_str()).to_owned();
+    let source = spec.source.as_ref().map(|s| format!("from {s}")).unwrap_or_default();
+    [name.to_owned(), ty, source, spec.description.clone().unwrap_or_default()]
+}
+
+/// Indented, aligned rows; `  (none)` when there are none.
+fn push_rows(text: &mut String, rows: &[[String; 4]]) {
+    if rows.is_empty() {
+        text.push_str("  (none)\n");
+        return;
+    }
+    let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    for [a, b, c, d] in rows {
+        let line = format!("  {a:w0$}  {b:w1$}  {c:w2$}  {d}");
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+}
+
+/// A `pflow run` line that supplies every required input without a default.
+fn example(doc: &Document) -> String {
+    let mut line = format!("pflow run {}", doc.name);
+    for (name, spec) in &doc.ir.inputs {
+        if spec.is_required() && spec.default.is_none() {
+            let placeholder = spec.ty.map_or("value", |t| t.as_str());
+            line.push_str(&format!(" {name}=<{placeholder}>"));
+        }
+    }
+    line
+}

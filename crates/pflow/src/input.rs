@@ -1,0 +1,73 @@
+//! Reading a workflow's JSON from a file named on the command line, or from stdin (`-`).
+//!
+//! A named file must be a regular file (a FIFO, socket or device is refused without
+//! blocking on it) of at most [`MAX_INPUT_BYTES`], checked before anything is read; stdin
+//! is read up to the same limit. JSON that does not parse is one line:
+//! ``error: `FILE` is not valid JSON: <what> at line L, column C``.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context;
+use pflow_store::ReadFileError;
+use serde_json::Value;
+
+use crate::report::CliError;
+
+/// The largest input read: 16 MiB, the same limit as a stored document.
+pub(crate) const MAX_INPUT_BYTES: u64 = pflow_store::MAX_DOCUMENT_BYTES;
+
+/// Whether `file` means stdin (`-`).
+pub(crate) fn is_stdin(file: &Path) -> bool {
+    file.as_os_str() == "-"
+}
+
+/// How messages name the input: `stdin`, or the path in backticks.
+pub(crate) fn label(file: &Path) -> String {
+    if is_stdin(file) { "stdin".to_owned() } else { format!("`{}`", file.display()) }
+}
+
+/// The bytes of `file` (stdin for `-`), at most [`MAX_INPUT_BYTES`].
+pub(crate) fn read_bytes(file: &Path) -> anyhow::Result<Vec<u8>> {
+    let label = label(file);
+    if is_stdin(file) {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {label}"))?;
+        if bytes.len() as u64 > MAX_INPUT_BYTES {
+            return Err(too_large(&label, None).into());
+        }
+        return Ok(bytes);
+    }
+    pflow_store::read_regular_file_follow(file, MAX_INPUT_BYTES).map_err(|e| match e {
+        ReadFileError::NotRegular { kind } => {
+            CliError::new(format!("cannot read {label}: it is {kind}, not a regular file"))
+                .hint("give the path of a JSON file, or `-` to read stdin")
+                .into()
+        }
+        ReadFileError::TooLarge { size, .. } => too_large(&label, Some(size)).into(),
+        ReadFileError::Io(io) => anyhow::Error::new(io).context(format!("cannot read {label}")),
+        other => anyhow::Error::new(other).context(format!("cannot read {label}")),
+    })
+}
+
+/// The JSON value in `file` (stdin for `-`); see [`read_bytes`] for the limits.
+pub(crate) fn read_json(file: &Path) -> anyhow::Result<Value> {
+    let bytes = read_bytes(file)?;
+    pflow_ir::parse_json(&bytes)
+        .map_err(|e| CliError::new(format!("{} is not valid JSON: {e}", label(file))).into())
+}
+
+fn too_large(label: &str, size: Option<u64>) -> CliError {
+    let limit = MAX_INPUT_BYTES / (1024 * 1024);
+    let message = match size {
+        Some(size) => {
+            format!("{label} is too large: {size} bytes, more than the limit of {limit} MiB")
+        }
+        None => format!("{label} is too large: more than the limit of {limit} MiB"),
+    };
+    CliError::new(message).hint("a workflow is a small JSON file; check that this is the right one")
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the `pflow` binary: one module per command, each running the built
+//! binary hermetically and snapshotting what it prints.
+
+mod validate;
+mod workflow;

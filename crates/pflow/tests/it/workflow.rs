@@ -1,0 +1,539 @@
+//! Wiring tests of `pflow workflow`: each subcommand's exit code, stdout and stderr,
+//! as inline snapshots of a hermetic run of the built binary.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use insta::assert_snapshot;
+
+/// A hermetic place to run `pflow`: a temporary home and working directory, a cleared
+/// environment, `NO_COLOR`, and no terminal.
+struct Sandbox {
+    home: tempfile::TempDir,
+    cwd: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        Sandbox { home: tempfile::tempdir().unwrap(), cwd: tempfile::tempdir().unwrap() }
+    }
+
+    /// Writes `text` to `name` in the working directory.
+    fn file(&self, name: &str, text: &str) -> &Sandbox {
+        std::fs::write(self.cwd.path().join(name), text).unwrap();
+        self
+    }
+
+    /// Runs `pflow ARGS` with stdin closed; the transcript of the run.
+    fn run(&self, args: &[&str]) -> String {
+        self.run_with_stdin(args, None)
+    }
+
+    /// Runs `pflow ARGS`, feeding `stdin` when given; the transcript of the run with the
+    /// home directory shown as `[HOME]` and timestamps as `[TIME]`.
+    fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pflow"))
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .env("PFLOW_HOME", self.home.path())
+            .current_dir(self.cwd.path())
+            .args(args)
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let transcript = format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        redact_times(&transcript.replace(&self.home.path().display().to_string(), "[HOME]"))
+    }
+
+    fn home(&self) -> &Path {
+        self.home.path()
+    }
+}
+
+/// Replaces RFC 3339 timestamps (`2025-01-29T10:00:00.123456Z`) with `[TIME]`.
+fn redact_times(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let looks_like_date = bytes.len() >= i + 20
+            && bytes[i..i + 4].iter().all(u8::is_ascii_digit)
+            && bytes[i + 4] == b'-'
+            && bytes[i + 7] == b'-'
+            && bytes[i + 10] == b'T';
+        if looks_like_date {
+            let end = text[i..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || ":.+-".contains(c)))
+                .map_or(text.len(), |n| i + n);
+            out.push_str("[TIME]");
+            i = end;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+const FIX_ISSUE: &str = r#"{
+  "ir_version": "0.1.0",
+  "inputs": {
+    "issue_number": { "description": "GitHub issue number", "type": "string" },
+    "repo": { "type": "string", "required": false, "default": "pflow" }
+  },
+  "outputs": { "message": { "description": "What was said", "type": "string", "source": "${say.message}" } },
+  "nodes": [{ "id": "say", "type": "echo", "params": { "message": "fixing ${issue_number} in ${repo}" } }]
+}"#;
+
+const HELLO: &str = r#"{"ir_version": "0.1.0", "nodes": [{"id": "hi", "type": "echo", "params": {"message": "hello"}}]}"#;
+
+/// A sandbox with `fix-issue` and `hello` saved.
+fn with_two_saved() -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.file("fix.json", FIX_ISSUE).file("hello.json", HELLO);
+    sandbox.run(&[
+        "workflow",
+        "save",
+        "fix.json",
+        "--name",
+        "fix-issue",
+        "--description",
+        "Fixes GitHub issues and creates PR",
+    ]);
+    sandbox.run(&["workflow", "save", "hello.json", "--name", "hello"]);
+    sandbox
+}
+
+#[test]
+fn save_reports_where_on_stderr_and_nothing_on_stdout() {
+    let sandbox = Sandbox::new();
+    sandbox.file("fix.json", FIX_ISSUE);
+    assert_snapshot!(sandbox.run(&["workflow", "save", "fix.json", "--name", "fix-issue", "--description", "Fixes issues"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        saved `fix-issue` (revision 1) to [HOME]/workflows/fix-issue.json
+        "#);
+    assert_snapshot!(sandbox.run(&["-q", "workflow", "save", "fix.json", "--name", "quiet"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        "#);
+    assert!(sandbox.home().join("workflows/fix-issue.json").is_file());
+}
+
+#[test]
+fn save_from_stdin_and_from_a_stored_document() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run_with_stdin(&["workflow", "save", "-", "--name", "from-stdin"], Some(HELLO)), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        saved `from-stdin` (revision 1) to [HOME]/workflows/from-stdin.json
+        "#);
+    // A document as `show --json` prints it keeps its description by default.
+    let shown = sandbox.run(&["workflow", "show", "fix-issue", "--json"]);
+    let doc = shown.split("--- stdout\n").nth(1).unwrap().split("--- stderr").next().unwrap();
+    sandbox.file("doc.json", doc);
+    assert_snapshot!(sandbox.run(&["workflow", "save", "doc.json", "--name", "copy"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        saved `copy` (revision 1) to [HOME]/workflows/copy.json
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "copy"]), @r#"
+        exit: 0
+        --- stdout
+        NAME  DESCRIPTION                         INPUTS
+        copy  Fixes GitHub issues and creates PR  issue_number, repo?
+        --- stderr
+        "#);
+}
+
+#[test]
+fn save_of_an_existing_name_fails_and_force_updates() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run(&["workflow", "save", "hello.json", "--name", "hello"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `hello` already exists
+        hint: choose another name, or pass `--force` to replace `hello` with a new revision
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "save", "fix.json", "--name", "hello", "--force"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        saved `hello` (revision 2) to [HOME]/workflows/hello.json
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "save", "hello.json", "--name", "brand-new", "--force"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        saved `brand-new` (revision 1) to [HOME]/workflows/brand-new.json
+        "#);
+}
+
+#[test]
+fn save_with_a_stale_expected_revision_is_a_conflict() {
+    let sandbox = with_two_saved();
+    sandbox.run(&["workflow", "save", "hello.json", "--name", "hello", "--force"]);
+    assert_snapshot!(sandbox.run(&["workflow", "save", "hello.json", "--name", "hello", "--force", "--expect-revision", "1"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `hello` was changed concurrently: expected revision 1, found 2
+        hint: load the workflow again, reapply your change and retry
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "save", "hello.json", "--name", "hello", "--force", "--expect-revision", "2"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        saved `hello` (revision 3) to [HOME]/workflows/hello.json
+        "#);
+    // `--expect-revision` only makes sense with `--force`: a usage error (clap's text).
+    let usage = sandbox.run(&[
+        "workflow",
+        "save",
+        "hello.json",
+        "--name",
+        "hello",
+        "--expect-revision",
+        "2",
+    ]);
+    assert!(usage.starts_with("exit: 2\n") && usage.contains("--force"), "{usage}");
+}
+
+#[test]
+fn save_of_an_invalid_workflow_prints_every_problem_and_saves_nothing() {
+    let sandbox = Sandbox::new();
+    sandbox.file(
+        "bad.json",
+        r#"{"ir_version": "0.1.0", "nodes": [{"id": "a", "type": "echo"}, {"id": "a", "type": "echo"}], "edges": [{"from": "a", "to": "nowhere"}], "colour": 1}"#,
+    );
+    assert_snapshot!(sandbox.run(&["workflow", "save", "bad.json", "--name", "bad"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: colour: unknown field `colour` in a workflow
+          hint: the fields of a workflow are `ir_version`, `inputs`, `outputs`, `nodes`, `edges`, `start_node`
+        error: nodes[1].id: duplicate node id `a`, first used by nodes[0]
+          hint: give every node its own id
+        error: edges[0].to: edge to `nowhere` is not a node
+          hint: edges connect the ids of nodes in `nodes`
+        error: workflow `bad` was not saved: 3 errors in `bad.json`
+        "#);
+    sandbox.file("broken.json", "{\n  \"ir_version\": \"0.1.0\",\n  nodes\n}");
+    assert_snapshot!(sandbox.run(&["workflow", "save", "broken.json", "--name", "bad"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: `broken.json` is not valid JSON: key must be a string at line 3, column 3
+        "#);
+    // Inside a stored document, paths start at the document; store-aware checks too.
+    let calls_missing = r#"{"name": "x", "ir": {"ir_version": "0.1.0", "nodes": [{"id": "a", "type": "workflow", "params": {"workflow_name": "nope"}}]}}"#;
+    assert_snapshot!(sandbox.run_with_stdin(&["workflow", "save", "-", "--name", "bad"], Some(calls_missing)), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: ir.nodes[0].params.workflow_name: saved workflow `nope` not found
+          hint: save `nope` first, or fix the name
+        error: workflow `bad` was not saved: 1 error in stdin
+        "#);
+    assert!(!sandbox.home().join("workflows/bad.json").exists());
+}
+
+#[test]
+fn save_with_an_invalid_name_suggests_one() {
+    let sandbox = Sandbox::new();
+    sandbox.file("hello.json", HELLO);
+    assert_snapshot!(sandbox.run(&["workflow", "save", "hello.json", "--name", "Fix_Issue"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: invalid workflow name `Fix_Issue`: upper case is not allowed
+        hint: did you mean `fix-issue`? names are lowercase words joined by single dashes
+        "#);
+}
+
+#[test]
+fn list_prints_a_table_and_filters() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run(&["workflow", "list"]), @r#"
+        exit: 0
+        --- stdout
+        NAME       DESCRIPTION                         INPUTS
+        fix-issue  Fixes GitHub issues and creates PR  issue_number, repo?
+        hello
+        --- stderr
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "GITHUB", "pr"]), @r#"
+        exit: 0
+        --- stdout
+        NAME       DESCRIPTION                         INPUTS
+        fix-issue  Fixes GitHub issues and creates PR  issue_number, repo?
+        --- stderr
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "github", "nothing"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        no saved workflow matches `github nothing` (2 saved)
+        "#);
+}
+
+#[test]
+fn list_json_is_an_array_of_summaries() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--json"]), @r#"
+        exit: 0
+        --- stdout
+        [
+          {
+            "name": "fix-issue",
+            "description": "Fixes GitHub issues and creates PR",
+            "inputs": [
+              {
+                "name": "issue_number",
+                "type": "string",
+                "required": true
+              },
+              {
+                "name": "repo",
+                "type": "string",
+                "required": false
+              }
+            ],
+            "outputs": [
+              "message"
+            ],
+            "calls": [],
+            "revision": 1,
+            "created_at": "[TIME]",
+            "updated_at": "[TIME]"
+          },
+          {
+            "name": "hello",
+            "description": "",
+            "inputs": [],
+            "outputs": [],
+            "calls": [],
+            "revision": 1,
+            "created_at": "[TIME]",
+            "updated_at": "[TIME]"
+          }
+        ]
+        --- stderr
+        "#);
+}
+
+#[test]
+fn list_of_an_empty_store_says_how_to_save() {
+    let sandbox = Sandbox::new();
+    assert_snapshot!(sandbox.run(&["workflow", "list"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        no saved workflows yet
+        hint: save one with `pflow workflow save FILE --name NAME`
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--json"]), @r#"
+        exit: 0
+        --- stdout
+        []
+        --- stderr
+        no saved workflows yet
+        hint: save one with `pflow workflow save FILE --name NAME`
+        "#);
+}
+
+#[test]
+fn list_reports_unreadable_entries_on_stderr() {
+    let sandbox = with_two_saved();
+    std::fs::write(sandbox.home().join("workflows/broken.json"), "{").unwrap();
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--json", "hello"]), @r#"
+        exit: 0
+        --- stdout
+        [
+          {
+            "name": "hello",
+            "description": "",
+            "inputs": [],
+            "outputs": [],
+            "calls": [],
+            "revision": 1,
+            "created_at": "[TIME]",
+            "updated_at": "[TIME]"
+          }
+        ]
+        --- stderr
+        warning: skipped [HOME]/workflows/broken.json: invalid JSON at line 1, column 1: EOF while parsing an object
+        "#);
+}
+
+#[test]
+fn show_prints_the_interface_and_how_to_run_it() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run(&["workflow", "show", "fix-issue"]), @r#"
+        exit: 0
+        --- stdout
+        name         fix-issue
+        description  Fixes GitHub issues and creates PR
+        revision     1
+        created      [TIME]
+        updated      [TIME]
+        path         [HOME]/workflows/fix-issue.json
+        nodes        1
+
+        inputs:
+          issue_number  string  required         GitHub issue number
+          repo          string  default "pflow"
+
+        outputs:
+          message  string  from ${say.message}  What was said
+
+        run it:
+          pflow run fix-issue issue_number=<string>
+        --- stderr
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "show", "hello"]), @r#"
+        exit: 0
+        --- stdout
+        name         hello
+        description  (none)
+        revision     1
+        created      [TIME]
+        updated      [TIME]
+        path         [HOME]/workflows/hello.json
+        nodes        1
+
+        inputs:
+          (none)
+
+        outputs:
+          (none)
+
+        run it:
+          pflow run hello
+        --- stderr
+        "#);
+}
+
+#[test]
+fn show_ir_and_json() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run(&["workflow", "show", "hello", "--ir"]), @r#"
+        exit: 0
+        --- stdout
+        {
+          "ir_version": "0.1.0",
+          "nodes": [
+            {
+              "id": "hi",
+              "type": "echo",
+              "params": {
+                "message": "hello"
+              }
+            }
+          ],
+          "edges": []
+        }
+        --- stderr
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "show", "hello", "--json"]), @r#"
+        exit: 0
+        --- stdout
+        {
+          "name": "hello",
+          "description": "",
+          "ir": {
+            "ir_version": "0.1.0",
+            "nodes": [
+              {
+                "id": "hi",
+                "type": "echo",
+                "params": {
+                  "message": "hello"
+                }
+              }
+            ],
+            "edges": []
+          },
+          "created_at": "[TIME]",
+          "updated_at": "[TIME]",
+          "version": "1.0.0",
+          "revision": 1
+        }
+        --- stderr
+        "#);
+}
+
+#[test]
+fn not_found_suggests_the_closest_names() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run(&["workflow", "show", "fix-isue"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `fix-isue` not found
+        hint: did you mean `fix-issue`?
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "path", "helo"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `helo` not found
+        hint: did you mean `hello`?
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "delete", "zzz", "--yes"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `zzz` not found
+        hint: run `pflow workflow list` to see the saved workflows
+        "#);
+}
+
+#[test]
+fn path_prints_the_location() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run(&["workflow", "path", "hello"]), @r#"
+        exit: 0
+        --- stdout
+        [HOME]/workflows/hello.json
+        --- stderr
+        "#);
+}
+
+#[test]
+fn delete_needs_yes_off_a_terminal() {
+    let sandbox = with_two_saved();
+    assert_snapshot!(sandbox.run(&["workflow", "delete", "hello"]), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: refusing to delete `hello` without confirmation: not running on a terminal
+        hint: pass `--yes` to delete without asking
+        "#);
+    assert!(sandbox.home().join("workflows/hello.json").is_file());
+    assert_snapshot!(sandbox.run(&["workflow", "delete", "hello", "--yes"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        deleted `hello` ([HOME]/workflows/hello.json)
+        "#);
+    assert!(!sandbox.home().join("workflows/hello.json").exists());
+}

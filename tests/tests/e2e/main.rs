@@ -1,0 +1,13 @@
+//! End-to-end tests: the real `pflow` binary (and small helper binaries) run as child
+//! processes, each test with its own temporary pflow home.
+
+mod context;
+mod nested;
+mod run;
+mod store_concurrency;
+mod store_crash;
+mod store_hostile;
+mod store_mounts;
+mod store_prompt;
+mod store_support;
+mod validate;
