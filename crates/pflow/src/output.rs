@@ -64,11 +64,6 @@ impl Output {
         Output { color, quiet: global.quiet }
     }
 
-    /// Whether `-q` was given.
-    pub(crate) fn is_quiet(&self) -> bool {
-        self.quiet
-    }
-
     /// `text` in `style` when colors are on, else unchanged.
     pub(crate) fn paint(&self, style: Style, text: &str) -> String {
         if self.color { format!("{}{text}\x1b[0m", style.ansi()) } else { text.to_owned() }
@@ -95,6 +90,25 @@ impl Output {
     pub(crate) fn warning(&self, text: &str) {
         if !self.quiet {
             self.stderr_line(&format!("{} {text}", self.paint(Style::Warning, "warning:")));
+        }
+    }
+
+    /// Prints every validation finding: `error: PATH: MESSAGE` (or `warning:`), then its
+    /// hint on an indented line. Errors are printed even with `-q`: they explain the
+    /// failure that follows; warnings are not.
+    pub(crate) fn diagnostics(&self, diagnostics: &pflow_ir::Diagnostics) {
+        for d in diagnostics {
+            let (label, style) = if d.is_error() {
+                ("error:", Style::Error)
+            } else if self.quiet {
+                continue;
+            } else {
+                ("warning:", Style::Warning)
+            };
+            self.stderr_line(&format!("{} {d}", self.paint(style, label)));
+            if let Some(hint) = &d.hint {
+                self.stderr_line(&format!("  {} {hint}", self.paint(Style::Hint, "hint:")));
+            }
         }
     }
 

@@ -13,7 +13,7 @@ use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
 use crate::exit;
 use crate::input;
-use crate::output::{Output, Style};
+use crate::output::Output;
 use crate::report::CliError;
 
 /// Run a workflow: a saved name, a JSON file, or JSON on stdin
@@ -89,7 +89,7 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
         diagnostics.extend(manager.check_calls(name.as_ref(), &ir));
     }
     diagnostics.extend(pflow_exec::check_refs(&ir, &origin));
-    print_diagnostics(out, &diagnostics);
+    out.diagnostics(&diagnostics);
     let errors = diagnostics.errors().count();
     if errors > 0 {
         let noun = if errors == 1 { "error" } else { "errors" };
@@ -160,7 +160,7 @@ fn load(
     match checked.ir {
         Some(ir) => Ok((ir, checked.diagnostics)),
         None => {
-            print_diagnostics(out, &checked.diagnostics);
+            out.diagnostics(&checked.diagnostics);
             let errors = checked.diagnostics.errors().count().max(1);
             let noun = if errors == 1 { "error" } else { "errors" };
             let label =
@@ -231,23 +231,6 @@ fn render(outputs: Map<String, Value>, json: bool) -> String {
     serde_json::to_string_pretty(&Value::Object(outputs)).expect("JSON values always serialize")
 }
 
-/// Prints every finding: `error: PATH: MESSAGE` (or `warning:`), then its hint. Errors are
-/// printed even with `-q`: they explain the failure that follows.
-fn print_diagnostics(out: &Output, diagnostics: &Diagnostics) {
-    for d in diagnostics {
-        let (label, style) = if d.is_error() {
-            ("error:", Style::Error)
-        } else if out.is_quiet() {
-            continue;
-        } else {
-            ("warning:", Style::Warning)
-        };
-        out.stderr_line(&format!("{} {d}", out.paint(style, label)));
-        if let Some(hint) = &d.hint {
-            out.stderr_line(&format!("  {} {hint}", out.paint(Style::Hint, "hint:")));
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

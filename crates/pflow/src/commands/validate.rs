@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use pflow_ir::{Diagnostic, Diagnostics, NodeCatalog, Severity, WorkflowSource};
+use pflow_ir::{Diagnostics, NodeCatalog, WorkflowSource};
 
 use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
@@ -23,9 +23,9 @@ pub(crate) struct ValidateArgs {
     json: bool,
 }
 
-/// Runs `pflow validate` without a node catalog (node types and parameters unchecked).
+/// Runs `pflow validate` against the built-in node types.
 pub(crate) fn run(args: ValidateArgs, global: &GlobalArgs, out: &Output) -> Outcome {
-    run_with_catalog(args, global, out, None)
+    run_with_catalog(args, global, out, Some(&crate::store::node_catalog()))
 }
 
 /// Runs `pflow validate`, checking node types, parameters and output keys against
@@ -49,16 +49,10 @@ pub(crate) fn run_with_catalog(
     Ok(if diagnostics.has_errors() { exit::FAILURE } else { exit::SUCCESS })
 }
 
-/// Prints each finding as `error: path: message` and `  hint: …` on stderr, then a
-/// summary line. `-q` keeps only the errors.
+/// Prints each finding and its hint on stderr, then a summary line. `-q` keeps only the
+/// errors.
 fn print_human(diagnostics: &Diagnostics, label: &str, out: &Output) {
-    for d in diagnostics {
-        if d.is_error() {
-            out.stderr_line(&render(d, out));
-        } else {
-            out.message(&render(d, out));
-        }
-    }
+    out.diagnostics(diagnostics);
     let errors = diagnostics.errors().count();
     let warnings = diagnostics.len() - errors;
     let summary = format!("{label}: {}, {}", plural(errors, "error"), plural(warnings, "warning"));
@@ -67,19 +61,6 @@ fn print_human(diagnostics: &Diagnostics, label: &str, out: &Output) {
     } else {
         out.message(&format!("{} {summary}", out.paint(Style::Good, "valid:")));
     }
-}
-
-/// One finding, with its colored label and its hint on a second line.
-fn render(d: &Diagnostic, out: &Output) -> String {
-    let label = match d.severity {
-        Severity::Error => out.paint(Style::Error, "error:"),
-        Severity::Warning => out.paint(Style::Warning, "warning:"),
-    };
-    let mut text = format!("{label} {d}");
-    if let Some(hint) = &d.hint {
-        text.push_str(&format!("\n  {} {hint}", out.paint(Style::Hint, "hint:")));
-    }
-    text
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -7,7 +7,7 @@ use pflow_ir::{Diagnostic, Diagnostics, WorkflowIr, WorkflowName, WorkflowSource
 use pflow_store::{Location, StoreError, WorkflowManager};
 
 use crate::commands::Outcome;
-use crate::output::{Output, Style};
+use crate::output::Output;
 use crate::report::CliError;
 use crate::{exit, input};
 
@@ -47,7 +47,7 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
     // findings start with `ir.`, and its description is the default.
     let source = WorkflowSource::from_value(&value);
     let checked = source.validate(Some(&crate::store::node_catalog()));
-    print_diagnostics(out, &checked.diagnostics);
+    out.diagnostics(&checked.diagnostics);
     let ir = match checked.ir {
         Some(ir) if !checked.diagnostics.has_errors() => ir,
         _ => return Err(not_saved(&name, &checked.diagnostics, &label)),
@@ -74,7 +74,7 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
                 .cloned()
                 .collect::<Vec<_>>()
                 .into();
-            print_diagnostics(out, &new);
+            out.diagnostics(&new);
             Err(not_saved(&name, &diagnostics, &label))
         }
         Err(e) => Err(e.into()),
@@ -115,24 +115,6 @@ fn replace(
     }
 }
 
-/// Prints every finding: `error: PATH: MESSAGE` (or `warning:`), then its hint.
-///
-/// Errors are printed even with `-q`: they explain the failure that follows.
-fn print_diagnostics(out: &Output, diagnostics: &Diagnostics) {
-    for d in diagnostics {
-        let (label, style) = if d.is_error() {
-            ("error:", Style::Error)
-        } else if out.is_quiet() {
-            continue;
-        } else {
-            ("warning:", Style::Warning)
-        };
-        out.stderr_line(&format!("{} {d}", out.paint(style, label)));
-        if let Some(hint) = &d.hint {
-            out.stderr_line(&format!("  {} {hint}", out.paint(Style::Hint, "hint:")));
-        }
-    }
-}
 
 /// The findings on an IR, with paths relative to the value it sits in (`ir.nodes[0]…`
 /// inside a stored document), as [`WorkflowSource::validate`] gives them.
