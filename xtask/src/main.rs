@@ -1,4 +1,5 @@
-//! Development tasks for the pflow workspace; `cargo xtask ci` is what CI runs.
+//! Development tasks for the pflow workspace; `cargo xtask ci` is what CI runs, and
+//! `cargo xtask docs` regenerates the documentation that is generated from code.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a task runner reports to the terminal
 
@@ -11,15 +12,17 @@ use anyhow::{Context, Result, bail};
 #[cfg(test)]
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci>
+const USAGE: &str = "usage: cargo xtask <ci|docs>
 
 tasks:
-  ci    fmt --check, clippy -D warnings, test --workspace, doc with warnings denied";
+  ci    fmt --check, clippy -D warnings, test --workspace, doc with warnings denied
+  docs  regenerate docs/cli.md from the clap definitions of the `pflow` binary";
 
 fn main() -> Result<()> {
     let task = env::args().nth(1);
     match task.as_deref() {
         Some("ci") => ci(),
+        Some("docs") => docs(),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -32,10 +35,44 @@ fn main() -> Result<()> {
 fn ci() -> Result<()> {
     let root = workspace_root();
     cargo(&root, &["fmt", "--all", "--check"], &[])?;
-    cargo(&root, &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[])?;
+    cargo(
+        &root,
+        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        &[],
+    )?;
     cargo(&root, &["test", "--workspace", "--locked"], &[])?;
-    cargo(&root, &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")])?;
+    cargo(
+        &root,
+        &["doc", "--workspace", "--no-deps", "--locked"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
     println!("xtask ci: all checks passed");
+    Ok(())
+}
+
+/// Rewrites docs/cli.md from the command definitions.
+///
+/// xtask cannot depend on the binary crate, so the rendering lives in a test of the
+/// `pflow` binary (`clidoc`), which compares the file and, with `UPDATE_DOCS=1`, rewrites
+/// it. The same test, run by `cargo test --workspace`, is the tidy check that fails when
+/// the file is out of date.
+fn docs() -> Result<()> {
+    let root = workspace_root();
+    cargo(
+        &root,
+        &[
+            "test",
+            "-p",
+            "pflow",
+            "--bin",
+            "pflow",
+            "--",
+            "--exact",
+            "clidoc::docs_cli_md_is_current",
+        ],
+        &[("UPDATE_DOCS", "1")],
+    )?;
+    println!("xtask docs: docs/cli.md is up to date");
     Ok(())
 }
 
@@ -56,5 +93,8 @@ fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives one level below the root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
 }

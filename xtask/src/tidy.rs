@@ -47,7 +47,11 @@ fn every_rust_file_starts_with_a_module_doc() {
         })
         .map(|p| relative(&p))
         .collect();
-    assert!(offenders.is_empty(), "files without a leading `//!` doc line:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "files without a leading `//!` doc line:\n{}",
+        offenders.join("\n")
+    );
 }
 
 #[test]
@@ -87,14 +91,21 @@ fn every_crate_uses_the_workspace_lints() {
         })
         .map(|m| relative(m))
         .collect();
-    assert!(offenders.is_empty(), "manifests without `[lints] workspace = true`:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "manifests without `[lints] workspace = true`:\n{}",
+        offenders.join("\n")
+    );
 }
 
 #[test]
 fn the_ci_script_runs_the_readme_test_command() {
     let readme = fs::read_to_string(root().join("README.md")).expect("README.md exists");
     let ci = fs::read_to_string(root().join(".ci/run")).expect(".ci/run exists");
-    assert!(readme.contains("cargo xtask ci"), "README.md must give `cargo xtask ci` as the test command");
+    assert!(
+        readme.contains("cargo xtask ci"),
+        "README.md must give `cargo xtask ci` as the test command"
+    );
     assert!(
         ci.lines().any(|l| l.trim() == "cargo xtask ci"),
         ".ci/run must call exactly the README's test command"

@@ -1,5 +1,6 @@
 //! The command line, as clap types; each subcommand's arguments live beside its code.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -9,6 +10,7 @@ use crate::commands;
 /// Run JSON workflows and keep them by name: plan once, run forever.
 #[derive(Debug, Parser)]
 #[command(name = "pflow", version, about, propagate_version = true)]
+#[command(after_long_help = AFTER_LONG_HELP)]
 #[command(after_help = "Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted.")]
 pub(crate) struct Cli {
     #[command(flatten)]
@@ -17,19 +19,64 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
-/// Options every subcommand accepts.
-#[derive(Debug, Args)]
+/// The end of `pflow --help`: the environment and the exit codes.
+const AFTER_LONG_HELP: &str = "\
+Environment:
+  PFLOW_HOME  the pflow home directory (as `--home`)
+  NO_COLOR    when set and not empty, `--color auto` does not color
+
+Exit codes:
+  0    success
+  1    failure: the workflow failed, or was not found, invalid, already saved, or changed
+       concurrently
+  2    usage error: a wrong command line, or wrong inputs for the workflow
+  130  interrupted (Ctrl-C)";
+
+/// The hidden helper the completion scripts call: `pflow __complete workflow-names`.
+#[derive(Debug, Parser)]
+#[command(name = "pflow __complete")]
+struct CompleteCli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(flatten)]
+    args: commands::completions::CompleteArgs,
+}
+
+/// Parses the process's command line; `--home` falls back to `PFLOW_HOME`.
+pub(crate) fn parse() -> Result<Cli, clap::Error> {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let mut cli = if args.get(1).is_some_and(|a| a == "__complete") {
+        args.remove(0);
+        let helper = CompleteCli::try_parse_from(args)?;
+        Cli { global: helper.global, command: Command::Complete(helper.args) }
+    } else {
+        Cli::try_parse_from(args)?
+    };
+    if cli.global.home.is_none() {
+        // An empty value counts as unset (`crate::store::home` ignores it).
+        cli.global.home = std::env::var_os("PFLOW_HOME").map(PathBuf::from);
+    }
+    Ok(cli)
+}
+
+/// Options every subcommand accepts, listed under their own heading in every help.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
-    /// The pflow home directory holding saved workflows [default: ~/.pflow]
-    #[arg(long, global = true, env = "PFLOW_HOME", value_name = "DIR")]
+    /// The pflow home directory holding saved workflows [env: PFLOW_HOME] [default: ~/.pflow]
+    //
+    // `PFLOW_HOME` is read by `parse`, not by clap: clap would show a home taken from the
+    // environment in the usage line of every error, and refuse an empty one.
+    #[arg(long, global = true, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
-    /// Print more detail
+    /// Print more detail: the pflow home in use, the time taken, and each node of a run
+    /// even when stderr is not a terminal
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub(crate) verbose: bool,
-    /// Print only results and errors
+    /// Print only results and errors: no progress, messages or warnings
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
-    /// When to use colors (`NO_COLOR` turns them off in `auto`)
+    /// When to use colors on stderr
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub(crate) color: ColorChoice,
 }
@@ -37,7 +84,7 @@ pub(crate) struct GlobalArgs {
 /// When to color output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ColorChoice {
-    /// Color when writing to a terminal and `NO_COLOR` is unset
+    /// Color when stderr is a terminal and `NO_COLOR` is unset or empty
     Auto,
     /// Always color
     Always,
@@ -52,4 +99,10 @@ pub(crate) enum Command {
     Validate(commands::validate::ValidateArgs),
     Workflow(commands::workflow::WorkflowArgs),
     Context(commands::context::ContextArgs),
+    Nodes(commands::nodes::NodesArgs),
+    Completions(commands::completions::CompletionsArgs),
+    /// `pflow __complete …`, parsed apart by [`parse`] so that neither `--help`, the
+    /// completion scripts nor docs/cli.md mention it.
+    #[command(skip)]
+    Complete(commands::completions::CompleteArgs),
 }

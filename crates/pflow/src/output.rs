@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // this module is the printer
 
 use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 use crate::cli::{ColorChoice, GlobalArgs};
 
@@ -40,10 +41,24 @@ impl Style {
 }
 
 /// Where and how the process prints.
-#[derive(Debug)]
+///
+/// Cheap to clone: the progress observer keeps its own copy.
+#[derive(Debug, Clone)]
 pub(crate) struct Output {
     color: bool,
     quiet: bool,
+    verbose: bool,
+    stderr_is_terminal: bool,
+    started: Instant,
+}
+
+/// How a run shows its nodes on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgressMode {
+    /// On a terminal: each node's line is rewritten in place when it finishes.
+    Live,
+    /// Off a terminal with `-v`: one plain line per start and per finish.
+    Lines,
 }
 
 /// Stdout was closed by the reader; the command should stop and exit quietly.
@@ -54,14 +69,64 @@ pub(crate) struct BrokenPipe;
 impl Output {
     /// The printer the global flags and the environment ask for.
     pub(crate) fn new(global: &GlobalArgs) -> Output {
+        Output::with(global.color, global.quiet, global.verbose)
+    }
+
+    /// The printer for a command line that did not parse (or a panic): colors as
+    /// `--color` says if it can be found, else as the environment says.
+    pub(crate) fn unparsed() -> Output {
+        let mut choice = ColorChoice::Auto;
+        let args: Vec<String> = std::env::args().collect();
+        for (i, arg) in args.iter().enumerate() {
+            let value = match arg.strip_prefix("--color=") {
+                Some(value) => Some(value),
+                None if arg == "--color" => args.get(i + 1).map(String::as_str),
+                None => None,
+            };
+            match value {
+                Some("always") => choice = ColorChoice::Always,
+                Some("never") => choice = ColorChoice::Never,
+                _ => {}
+            }
+        }
+        Output::with(choice, false, false)
+    }
+
+    fn with(choice: ColorChoice, quiet: bool, verbose: bool) -> Output {
         let stderr_is_terminal = io::stderr().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match global.color {
+        let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => stderr_is_terminal && !no_color,
         };
-        Output { color, quiet: global.quiet }
+        Output { color, quiet, verbose, stderr_is_terminal, started: Instant::now() }
+    }
+
+    /// Whether `-v` was given.
+    pub(crate) fn is_verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// Whether colors are on.
+    pub(crate) fn is_colored(&self) -> bool {
+        self.color
+    }
+
+    /// How long ago the printer was made (the process started).
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// How a run should show its progress, if at all: live on a terminal, as plain lines
+    /// with `-v` elsewhere, never with `-q`.
+    pub(crate) fn progress_mode(&self) -> Option<ProgressMode> {
+        match (self.quiet, self.stderr_is_terminal, self.verbose) {
+            (true, _, _) => None,
+            (false, true, _) => Some(ProgressMode::Live),
+            (false, false, true) => Some(ProgressMode::Lines),
+            (false, false, false) => None,
+        }
     }
 
     /// `text` in `style` when colors are on, else unchanged.
@@ -83,6 +148,13 @@ impl Output {
     pub(crate) fn message(&self, text: &str) {
         if !self.quiet {
             self.stderr_line(text);
+        }
+    }
+
+    /// Writes a detail line to stderr, only with `-v`.
+    pub(crate) fn detail(&self, text: &str) {
+        if self.verbose {
+            self.stderr_line(&self.paint(Style::Dim, text));
         }
     }
 
@@ -116,5 +188,11 @@ impl Output {
     pub(crate) fn stderr_line(&self, text: &str) {
         // A closed stderr leaves nowhere to report anything; ignoring is all that is left.
         let _ = writeln!(io::stderr().lock(), "{text}");
+    }
+
+    /// Writes `text` to stderr as it is, without a newline (the live progress line).
+    pub(crate) fn stderr_raw(&self, text: &str) {
+        let mut stderr = io::stderr().lock();
+        let _ = stderr.write_all(text.as_bytes()).and_then(|()| stderr.flush());
     }
 }

@@ -2,8 +2,11 @@
 //!
 //! Every error prints as `error: …`, then one `caused by: …` line per source, then
 //! `hint: …` when something useful can be said. Library errors carry their own hints;
-//! this module only knows how to find them in the chain.
+//! this module only knows how to find them in the chain. Command-line mistakes found by
+//! clap, and panics, are printed in the same shape; no `Debug` text or backtrace reaches
+//! the user.
 
+use std::any::Any;
 use std::process::ExitCode;
 
 use crate::commands::Outcome;
@@ -30,6 +33,11 @@ impl CliError {
         CliError { message: message.into(), hint: None, code: exit::USAGE }
     }
 
+    /// The user stopped the command (exit 130); `message` says what was left undone.
+    pub(crate) fn interrupted(message: impl Into<String>) -> CliError {
+        CliError { message: message.into(), hint: None, code: exit::INTERRUPTED }
+    }
+
     /// The same error with a hint.
     pub(crate) fn hint(mut self, hint: impl Into<String>) -> CliError {
         self.hint = Some(hint.into());
@@ -44,11 +52,14 @@ impl CliError {
 }
 
 /// Prints the error of `result`, if any, and gives the exit code.
-pub(crate) fn finish(result: Outcome, out: &Output) -> ExitCode {
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(err) if err.downcast_ref::<BrokenPipe>().is_some() => ExitCode::from(exit::SUCCESS),
-        Err(err) => {
+///
+/// `result` is `Err` when the command panicked; the panic hook has already said so.
+pub(crate) fn finish(result: std::thread::Result<Outcome>, out: &Output) -> ExitCode {
+    let code = match result {
+        Err(_panic) => exit::FAILURE,
+        Ok(Ok(code)) => code,
+        Ok(Err(err)) if err.downcast_ref::<BrokenPipe>().is_some() => exit::SUCCESS,
+        Ok(Err(err)) => {
             let (hint, code) = classify(&err);
             out.stderr_line(&format!("{} {err}", out.paint(Style::Error, "error:")));
             for cause in err.chain().skip(1) {
@@ -57,8 +68,92 @@ pub(crate) fn finish(result: Outcome, out: &Output) -> ExitCode {
             if let Some(hint) = hint {
                 out.stderr_line(&format!("{} {hint}", out.paint(Style::Hint, "hint:")));
             }
-            ExitCode::from(code)
+            code
         }
+    };
+    out.detail(&format!("exit {code} after {}", crate::progress::duration(out.elapsed())));
+    ExitCode::from(code)
+}
+
+/// Prints what clap found wrong with the command line (or the help and version it was
+/// asked for) and gives the exit code.
+///
+/// Help and version go to stdout and exit 0; mistakes go to stderr as `error: …` with
+/// clap's tip as a `hint:` line, then the usage, and exit 2.
+pub(crate) fn command_line(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+
+    let out = Output::unparsed();
+    let rendered = err.render();
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            // Help is data the user asked for; `pflow --help | head` must end quietly.
+            let _ = out.data(&rendered.to_string());
+            return ExitCode::from(exit::SUCCESS);
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let text =
+                if out.is_colored() { rendered.ansi().to_string() } else { rendered.to_string() };
+            out.stderr_raw(&text);
+            return ExitCode::from(exit::USAGE);
+        }
+        _ => {}
+    }
+    for line in clap_lines(&rendered.to_string()) {
+        let line = match (line.strip_prefix("error: "), line.strip_prefix("hint: ")) {
+            (Some(rest), _) => format!("{} {rest}", out.paint(Style::Error, "error:")),
+            (_, Some(rest)) => format!("{} {rest}", out.paint(Style::Hint, "hint:")),
+            _ => line,
+        };
+        out.stderr_line(&line);
+    }
+    ExitCode::from(exit::USAGE)
+}
+
+/// clap's plain error text in pflow's shape: its indented `tip:` lines become `hint:`
+/// lines right under the error.
+fn clap_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.trim_end().lines() {
+        if let Some(tip) = line.trim_start().strip_prefix("tip: ") {
+            if lines.last().is_some_and(String::is_empty) {
+                lines.pop();
+            }
+            lines.push(format!("hint: {tip}"));
+        } else {
+            lines.push(line.to_owned());
+        }
+    }
+    lines
+}
+
+/// Replaces Rust's panic message (and backtrace) by one `error: internal error …` line
+/// and a hint; `main` then exits 1.
+pub(crate) fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let out = Output::unparsed();
+        let location =
+            info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let message = panic_message(info.payload());
+        out.stderr_line(&format!(
+            "{} internal error: {message}{location}",
+            out.paint(Style::Error, "error:")
+        ));
+        out.stderr_line(&format!(
+            "{} this is a bug in pflow; please report it with the command that led to it",
+            out.paint(Style::Hint, "hint:")
+        ));
+    }));
+}
+
+/// The text of a panic's payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic".to_owned()
     }
 }
 
@@ -74,8 +169,54 @@ fn classify(err: &anyhow::Error) -> (Option<String>, u8) {
         if let Some(e) = cause.downcast_ref::<pflow_store::StoreError>() {
             // Invalid names and workflows, existing, missing, conflicting, corrupt and
             // unwritable workflows are all failures of the command (exit 1).
+            let hint = e.hint().or_else(|| {
+                matches!(e, pflow_store::StoreError::Io { .. }).then(|| {
+                    "check that the pflow home (`--home` or `PFLOW_HOME`) is a directory you can \
+                     write to"
+                        .to_owned()
+                })
+            });
+            return (hint, exit::FAILURE);
+        }
+        if let Some(e) = cause.downcast_ref::<pflow_exec::ExecError>() {
+            let code = match e {
+                pflow_exec::ExecError::Cancelled => exit::INTERRUPTED,
+                pflow_exec::ExecError::Inputs(_) => exit::USAGE,
+                _ => exit::FAILURE,
+            };
+            return (e.hint(), code);
+        }
+        if let Some(e) = cause.downcast_ref::<pflow_context::ContextError>() {
             return (e.hint(), exit::FAILURE);
         }
     }
     (None, exit::FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_tips_become_hints_under_the_error() {
+        let text = "error: unexpected argument '--jsn' found\n\n  tip: a similar argument exists: '--json'\n\nUsage: pflow nodes list --json\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            clap_lines(text),
+            [
+                "error: unexpected argument '--jsn' found",
+                "hint: a similar argument exists: '--json'",
+                "",
+                "Usage: pflow nodes list --json",
+                "",
+                "For more information, try '--help'."
+            ]
+        );
+    }
+
+    #[test]
+    fn panic_payloads_print_as_text() {
+        assert_eq!(panic_message(&"boom"), "boom");
+        assert_eq!(panic_message(&String::from("bang")), "bang");
+        assert_eq!(panic_message(&3_u8), "unknown panic");
+    }
 }

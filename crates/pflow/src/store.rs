@@ -28,7 +28,7 @@ pub(crate) fn node_catalog() -> Arc<NodeCatalog> {
     CATALOG.get_or_init(|| Arc::new(pflow_exec::builtin_catalog())).clone()
 }
 
-/// The pflow home: `--home DIR`, else `PFLOW_HOME` (clap reads both into
+/// The pflow home: `--home DIR`, else `PFLOW_HOME` (`cli::parse` reads both into
 /// [`GlobalArgs::home`]), else `~/.pflow`.
 ///
 /// A relative directory is made absolute against the current directory, so that the

@@ -3,6 +3,9 @@
 
 mod context;
 mod nested;
+mod prompt_progress;
+mod prompt_pty;
+mod prompt_save;
 mod run;
 mod store_concurrency;
 mod store_crash;

@@ -1,6 +1,8 @@
 //! One module per subcommand; `run` dispatches to them.
 
+pub(crate) mod completions;
 pub(crate) mod context;
+pub(crate) mod nodes;
 pub(crate) mod run;
 pub(crate) mod validate;
 pub(crate) mod workflow;
@@ -13,10 +15,23 @@ pub(crate) type Outcome = anyhow::Result<u8>;
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli, out: &Output) -> Outcome {
+    let uses_store = !matches!(
+        cli.command,
+        Command::Validate(_) | Command::Nodes(_) | Command::Completions(_) | Command::Complete(_)
+    );
+    if uses_store && out.is_verbose() {
+        // A missing home is reported by the command itself, with its hint.
+        if let Ok(home) = crate::store::home(&cli.global) {
+            out.detail(&format!("pflow home: {}", home.display()));
+        }
+    }
     match cli.command {
         Command::Run(args) => run::run(args, &cli.global, out),
         Command::Validate(args) => validate::run(args, &cli.global, out),
         Command::Workflow(args) => workflow::run(args, &cli.global, out),
         Command::Context(args) => context::run(args, &cli.global, out),
+        Command::Nodes(args) => nodes::run(args, out),
+        Command::Completions(args) => completions::run(&args, out),
+        Command::Complete(args) => completions::complete(&args, &cli.global, out),
     }
 }

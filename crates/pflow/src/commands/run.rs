@@ -2,9 +2,14 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
 
+use anyhow::Context as _;
 use clap::Args;
-use pflow_exec::{ExecError, Runtime, WorkflowOrigin, check_inputs, coerce_input};
+use pflow_exec::{
+    CancelFlag, ExecError, Observer, Runtime, WorkflowOrigin, check_inputs, coerce_input,
+};
 use pflow_ir::{Diagnostics, WorkflowIr, WorkflowName, WorkflowSource};
 use pflow_store::WorkflowManager;
 use serde_json::{Map, Value};
@@ -14,6 +19,8 @@ use crate::commands::Outcome;
 use crate::exit;
 use crate::input;
 use crate::output::Output;
+use crate::progress::Progress;
+use crate::prompt;
 use crate::report::CliError;
 
 /// Run a workflow: a saved name, a JSON file, or JSON on stdin
@@ -29,6 +36,12 @@ use crate::report::CliError;
 ///
 /// The workflow is validated before anything runs. The result goes to stdout: a single
 /// string output as it is, anything else as pretty JSON (always JSON with `--json`).
+/// On a terminal, each node is shown on stderr as it starts and finishes.
+///
+/// After a successful run of a workflow that is not saved (a file or stdin), pflow asks
+/// on the terminal whether to save it, and under which name; `--save NAME` saves without
+/// asking and `--no-save-prompt` never asks. Nothing is asked off a terminal. Ctrl-C
+/// stops the run (a running shell command is killed) and exits 130.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     /// A saved workflow name, a JSON file, or `-` for stdin [default: -]
@@ -40,6 +53,15 @@ pub(crate) struct RunArgs {
     /// Print the result as JSON, whatever its shape
     #[arg(long)]
     json: bool,
+    /// After a successful run, save the workflow under NAME without asking
+    #[arg(long, value_name = "NAME")]
+    save: Option<String>,
+    /// The description saved with `--save` [default: the document's, if it is one]
+    #[arg(long, value_name = "TEXT", requires = "save")]
+    description: Option<String>,
+    /// Do not offer to save the workflow after the run
+    #[arg(long, conflicts_with = "save")]
+    no_save_prompt: bool,
 }
 
 /// Runs `pflow run`.
@@ -54,17 +76,31 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
         _ => manager.ok(),
     };
 
-    let (ir, origin, mut diagnostics, label) = match &target {
+    // `--save NAME` is checked before anything runs: a bad or taken name is a mistake
+    // of the command line, not something to find out after a long run.
+    let save_as = match &args.save {
+        Some(name) => Some(save_target(name, manager.as_ref())?),
+        None => None,
+    };
+
+    let (ir, origin, mut diagnostics, label, unsaved) = match &target {
         Target::Saved(name) => {
             let name = WorkflowName::new(name)?;
             let manager = manager.as_ref().expect("the store is opened for a saved name");
             let ir = manager.load_ir(name.as_str())?;
             let diagnostics = pflow_ir::validate_ir(&ir, Some(&catalog));
-            (ir, WorkflowOrigin::Saved(name.to_string()), diagnostics, format!("`{name}`"))
+            let label = format!("`{name}`");
+            (ir, WorkflowOrigin::Saved(name.to_string()), diagnostics, label, Loaded::default())
         }
         Target::File(path) => {
-            let (ir, diagnostics) = load(path, &catalog, out)?;
-            (ir, WorkflowOrigin::File(path.clone()), diagnostics, input::label(path))
+            if !path.exists() {
+                return Err(missing_file(path, manager.as_ref()).into());
+            }
+            let (ir, diagnostics, mut loaded) = load(path, &catalog, out)?;
+            if let Some(stem) = path.file_stem() {
+                loaded.name_sources.push(stem.to_string_lossy().into_owned());
+            }
+            (ir, WorkflowOrigin::File(path.clone()), diagnostics, input::label(path), loaded)
         }
         Target::Stdin => {
             if std::io::stdin().is_terminal() {
@@ -75,8 +111,8 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
                     .into());
             }
             let path = Path::new("-");
-            let (ir, diagnostics) = load(path, &catalog, out)?;
-            (ir, WorkflowOrigin::Inline, diagnostics, "from stdin".to_owned())
+            let (ir, diagnostics, loaded) = load(path, &catalog, out)?;
+            (ir, WorkflowOrigin::Inline, diagnostics, "from stdin".to_owned(), loaded)
         }
     };
 
@@ -99,13 +135,114 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
     }
 
     let inputs = parse_inputs(&ir, &assignments)?;
-    let mut runtime = Runtime::builtin();
-    if let Some(manager) = manager {
-        runtime = runtime.with_manager(manager);
+    let cancel = CancelFlag::new();
+    stop_on_ctrl_c(&cancel, out);
+    let mut runtime = Runtime::builtin().with_cancel_flag(cancel.clone());
+    if let Some(manager) = &manager {
+        runtime = runtime.with_manager(manager.clone());
     }
-    let result = runtime.run(&ir, inputs, &origin).map_err(run_error)?;
+    let progress = Progress::new(out).map(Arc::new);
+    if let Some(progress) = &progress {
+        runtime = runtime.with_observer(Arc::clone(progress) as Arc<dyn Observer>);
+    }
+    let started = Instant::now();
+    let result = runtime.run(&ir, inputs, &origin);
+    if let Some(progress) = &progress {
+        progress.close();
+    }
+    let result = result.map_err(run_error)?;
+    out.detail(&format!(
+        "ran {} node{} in {}",
+        result.nodes_run,
+        if result.nodes_run == 1 { "" } else { "s" },
+        crate::progress::duration(started.elapsed())
+    ));
     out.data(&render(result.outputs, args.json))?;
+
+    // Saving comes after the result is out, so a pipeline gets it even if saving fails.
+    if let Some(name) = save_as {
+        let manager = manager.as_ref().expect("`--save` checked that the store opens");
+        let description = args.description.or(unsaved.description).unwrap_or_default();
+        let location = manager
+            .save(name.as_str(), &ir, &description)
+            .context("the run succeeded, but the workflow was not saved")?;
+        out.message(&format!("saved `{name}` (revision 1) to {location}"));
+    } else if let Some(manager) = &manager
+        && !matches!(target, Target::Saved(_))
+        && !args.no_save_prompt
+        && !cancel.is_cancelled()
+        && prompt::terminal_available()
+    {
+        let offer = prompt::Unsaved {
+            ir: &ir,
+            name_sources: unsaved.name_sources,
+            description: unsaved.description,
+        };
+        prompt::offer_save(manager, &offer, out)?;
+    }
+    if cancel.is_cancelled() {
+        return Err(run_error(ExecError::Cancelled));
+    }
     Ok(exit::SUCCESS)
+}
+
+/// What a workflow file says about itself, to suggest a name and description when saving.
+#[derive(Debug, Default)]
+struct Loaded {
+    /// Where a name can come from, best first: the document's `name`, the file's stem.
+    name_sources: Vec<String>,
+    /// The document's description.
+    description: Option<String>,
+}
+
+/// `no such file`, with the saved workflow the person may have meant.
+fn missing_file(path: &Path, manager: Option<&WorkflowManager>) -> CliError {
+    let error = CliError::new(format!("no such file {}", input::label(path)));
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let names = manager.and_then(|m| m.list_all().ok()).map(|l| l.workflows).unwrap_or_default();
+    let close = pflow_ir::closest(&stem, names.iter().map(|s| s.name.as_str()));
+    match close.first() {
+        Some(name) => error.hint(format!(
+            "did you mean the saved workflow `{name}`? run it with `pflow run {name}`"
+        )),
+        None => error.hint("check the path; `pflow workflow list` shows the saved workflows"),
+    }
+}
+
+/// The name `--save` asks for, once it is known to be valid and free.
+fn save_target(name: &str, manager: Option<&WorkflowManager>) -> anyhow::Result<WorkflowName> {
+    let name = WorkflowName::new(name)
+        .map_err(|e| CliError::usage(format!("`--save`: {e}")).hint(e.hint()))?;
+    let Some(manager) = manager else {
+        return Err(CliError::new("cannot find a home directory to save workflows in")
+            .hint("set `PFLOW_HOME` or pass `--home DIR`")
+            .into());
+    };
+    if manager.exists(name.as_str())? {
+        return Err(CliError::new(format!("workflow `{name}` already exists; nothing was run"))
+            .hint(format!(
+                "choose another name for `--save`, or run the saved one with `pflow run {name}`"
+            ))
+            .into());
+    }
+    Ok(name)
+}
+
+/// Makes Ctrl-C stop the run through `cancel` (a running shell command is killed, and the
+/// run ends with exit 130); a second Ctrl-C exits 130 at once.
+fn stop_on_ctrl_c(cancel: &CancelFlag, out: &Output) {
+    use signal_hook::consts::SIGINT;
+    // The shutdown is registered first: it only fires when the flag is already set, i.e.
+    // on the second Ctrl-C.
+    let registered = signal_hook::flag::register_conditional_shutdown(
+        SIGINT,
+        i32::from(exit::INTERRUPTED),
+        cancel.shared(),
+    )
+    .and_then(|_| signal_hook::flag::register(SIGINT, cancel.shared()));
+    if let Err(e) = registered {
+        out.detail(&format!("Ctrl-C will end pflow at once: cannot handle it ({e})"));
+    }
 }
 
 /// Where the workflow comes from.
@@ -147,7 +284,7 @@ fn load(
     path: &Path,
     catalog: &pflow_ir::NodeCatalog,
     out: &Output,
-) -> anyhow::Result<(WorkflowIr, Diagnostics)> {
+) -> anyhow::Result<(WorkflowIr, Diagnostics, Loaded)> {
     let bytes = input::read_bytes(path)?;
     if input::is_stdin(path) && bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(CliError::usage("no workflow given: stdin is empty")
@@ -156,9 +293,14 @@ fn load(
     }
     let value = pflow_ir::parse_json(&bytes)
         .map_err(|e| CliError::new(format!("{} is not valid JSON: {e}", input::label(path))))?;
-    let checked = WorkflowSource::from_value(&value).validate(Some(catalog));
+    let source = WorkflowSource::from_value(&value);
+    let loaded = Loaded {
+        name_sources: source.name.map(str::to_owned).into_iter().collect(),
+        description: source.description.map(str::to_owned),
+    };
+    let checked = source.validate(Some(catalog));
     match checked.ir {
-        Some(ir) => Ok((ir, checked.diagnostics)),
+        Some(ir) => Ok((ir, checked.diagnostics, loaded)),
         None => {
             out.diagnostics(&checked.diagnostics);
             let errors = checked.diagnostics.errors().count().max(1);
@@ -230,7 +372,6 @@ fn render(outputs: Map<String, Value>, json: bool) -> String {
     }
     serde_json::to_string_pretty(&Value::Object(outputs)).expect("JSON values always serialize")
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,10 @@
 //! Integration tests of the `pflow` binary: one module per command, each running the built
 //! binary hermetically and snapshotting what it prints.
 
+mod cli;
+mod completions;
+mod nodes;
+mod sandbox;
+mod transcripts;
 mod validate;
 mod workflow;

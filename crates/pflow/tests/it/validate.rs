@@ -1,9 +1,8 @@
 //! Wiring tests of `pflow validate`: rendered diagnostics (human and JSON), input
 //! handling and exit codes, as inline snapshots of hermetic runs of the built binary.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use insta::assert_snapshot;
 
@@ -28,32 +27,11 @@ const VALID: &str = r#"{
   "nodes": [{ "id": "hello", "type": "echo", "params": { "message": "Hello" } }]
 }"#;
 
-/// Runs `pflow ARGS` in `dir` with a cleared environment, `NO_COLOR`, and `stdin` (or
-/// nothing) on standard input; the transcript with `dir` shown as `[DIR]`.
+/// Runs `pflow ARGS` in `dir` (its home `dir/home`) through the hermetic helper, with
+/// `stdin` (or nothing) on standard input; the transcript with `dir` shown as `[DIR]`.
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pflow"))
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .env("PFLOW_HOME", dir.join("home"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        // pflow may stop reading early; a broken pipe here is its answer.
-        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
-    }
-    let out = child.wait_with_output().unwrap();
-    let transcript = format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    transcript.replace(&dir.display().to_string(), "[DIR]")
+    let command = crate::sandbox::command(dir, &dir.join("home"), args);
+    crate::sandbox::transcript(command, stdin).replace(&dir.display().to_string(), "[DIR]")
 }
 
 /// Writes `files` into a fresh directory and runs `pflow ARGS` there.

@@ -1,92 +1,9 @@
 //! Wiring tests of `pflow workflow`: each subcommand's exit code, stdout and stderr,
 //! as inline snapshots of a hermetic run of the built binary.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use insta::assert_snapshot;
 
-/// A hermetic place to run `pflow`: a temporary home and working directory, a cleared
-/// environment, `NO_COLOR`, and no terminal.
-struct Sandbox {
-    home: tempfile::TempDir,
-    cwd: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox { home: tempfile::tempdir().unwrap(), cwd: tempfile::tempdir().unwrap() }
-    }
-
-    /// Writes `text` to `name` in the working directory.
-    fn file(&self, name: &str, text: &str) -> &Sandbox {
-        std::fs::write(self.cwd.path().join(name), text).unwrap();
-        self
-    }
-
-    /// Runs `pflow ARGS` with stdin closed; the transcript of the run.
-    fn run(&self, args: &[&str]) -> String {
-        self.run_with_stdin(args, None)
-    }
-
-    /// Runs `pflow ARGS`, feeding `stdin` when given; the transcript of the run with the
-    /// home directory shown as `[HOME]` and timestamps as `[TIME]`.
-    fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pflow"))
-            .env_clear()
-            .env("NO_COLOR", "1")
-            .env("PFLOW_HOME", self.home.path())
-            .current_dir(self.cwd.path())
-            .args(args)
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(text) = stdin {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        let transcript = format!(
-            "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        redact_times(&transcript.replace(&self.home.path().display().to_string(), "[HOME]"))
-    }
-
-    fn home(&self) -> &Path {
-        self.home.path()
-    }
-}
-
-/// Replaces RFC 3339 timestamps (`2025-01-29T10:00:00.123456Z`) with `[TIME]`.
-fn redact_times(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let looks_like_date = bytes.len() >= i + 20
-            && bytes[i..i + 4].iter().all(u8::is_ascii_digit)
-            && bytes[i + 4] == b'-'
-            && bytes[i + 7] == b'-'
-            && bytes[i + 10] == b'T';
-        if looks_like_date {
-            let end = text[i..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || ":.+-".contains(c)))
-                .map_or(text.len(), |n| i + n);
-            out.push_str("[TIME]");
-            i = end;
-        } else {
-            let c = text[i..].chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
-}
+use crate::sandbox::Sandbox;
 
 const FIX_ISSUE: &str = r#"{
   "ir_version": "0.1.0",
@@ -190,7 +107,8 @@ fn save_of_an_existing_name_fails_and_force_updates() {
 #[test]
 fn save_with_a_stale_expected_revision_is_a_conflict() {
     let sandbox = with_two_saved();
-    sandbox.run(&["workflow", "save", "hello.json", "--name", "hello", "--force"]);
+    // Saving the same content again changes nothing: a different one makes revision 2.
+    sandbox.run(&["workflow", "save", "fix.json", "--name", "hello", "--force"]);
     assert_snapshot!(sandbox.run(&["workflow", "save", "hello.json", "--name", "hello", "--force", "--expect-revision", "1"]), @r#"
         exit: 1
         --- stdout
@@ -397,6 +315,8 @@ fn show_prints_the_interface_and_how_to_run_it() {
         updated      [TIME]
         path         [HOME]/workflows/fix-issue.json
         nodes        1
+        calls        (none)
+        called by    (none)
 
         inputs:
           issue_number  string  required         GitHub issue number
@@ -419,6 +339,8 @@ fn show_prints_the_interface_and_how_to_run_it() {
         updated      [TIME]
         path         [HOME]/workflows/hello.json
         nodes        1
+        calls        (none)
+        called by    (none)
 
         inputs:
           (none)
@@ -533,7 +455,271 @@ fn delete_needs_yes_off_a_terminal() {
         exit: 0
         --- stdout
         --- stderr
-        deleted `hello` ([HOME]/workflows/hello.json)
+        deleted `hello`: moved to the trash with its history (`pflow workflow trash restore hello` brings it back)
         "#);
     assert!(!sandbox.home().join("workflows/hello.json").exists());
+}
+
+// History, restore, trash and callers.
+
+const CALLS_HELLO: &str = r#"{"ir_version": "0.1.0", "nodes": [{"id": "greet", "type": "workflow", "params": {"workflow_name": "hello"}}]}"#;
+
+/// A sandbox where `hello` has three revisions: hello, fix-issue's IR, hello again with
+/// a description.
+fn with_history() -> Sandbox {
+    let sandbox = with_two_saved();
+    sandbox.run(&["workflow", "save", "fix.json", "--name", "hello", "--force"]);
+    sandbox.run(&[
+        "workflow",
+        "save",
+        "hello.json",
+        "--name",
+        "hello",
+        "--force",
+        "--description",
+        "Says hello",
+    ]);
+    sandbox
+}
+
+#[test]
+fn history_lists_every_revision_and_what_changed() {
+    let sandbox = with_history();
+    assert_snapshot!(sandbox.run(&["workflow", "history", "hello"]), @r#"
+        exit: 0
+        --- stdout
+        REVISION     SAVED                 DESCRIPTION  CHANGES
+        1            [TIME]               created
+        2            [TIME]               nodes +1 -1 ~0, inputs changed, outputs changed
+        3 (current)  [TIME]  Says hello   nodes +1 -1 ~0, inputs changed, outputs changed, description changed
+        --- stderr
+        "#);
+    // Saving the same content again makes no revision.
+    sandbox.run(&["workflow", "save", "hello.json", "--name", "hello", "--force"]);
+    let again = sandbox.run(&["workflow", "history", "hello"]);
+    assert_eq!(again.matches("[TIME]").count(), 3, "{again}");
+    assert_snapshot!(sandbox.run(&["workflow", "history", "fix-issue", "--json"]), @r#"
+        exit: 0
+        --- stdout
+        [
+          {
+            "revision": 1,
+            "time": "[TIME]",
+            "description": "Fixes GitHub issues and creates PR",
+            "current": true,
+            "changes": null,
+            "same_as": null,
+            "summary": "created"
+          }
+        ]
+        --- stderr
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "history", "helo"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `helo` not found
+        hint: did you mean `hello`?
+        "#);
+}
+
+#[test]
+fn show_a_revision_and_restore_it() {
+    let sandbox = with_history();
+    assert_snapshot!(sandbox.run(&["workflow", "show", "hello", "--revision", "1"]), @r#"
+        exit: 0
+        --- stdout
+        name         hello
+        description  (none)
+        revision     1 (the current one is 3)
+        created      [TIME]
+        updated      [TIME]
+        path         [HOME]/workflows/hello.json
+        nodes        1
+        calls        (none)
+        called by    (none)
+
+        inputs:
+          (none)
+
+        outputs:
+          (none)
+
+        run it:
+          pflow run hello
+        --- stderr
+        "#);
+    let ir = sandbox.run(&["workflow", "show", "hello", "--revision", "2", "--ir"]);
+    assert!(ir.contains("issue_number") && ir.starts_with("exit: 0\n"), "{ir}");
+    assert_snapshot!(sandbox.run(&["workflow", "show", "hello", "--revision", "7"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `hello` has no revision 7
+        hint: its revisions are numbered up to 3; run `pflow workflow history hello` to see the ones kept
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "restore", "hello", "--revision", "2"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        restored revision 2 of `hello` as revision 4
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "restore", "hello", "--revision", "2"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        `hello` already has the content of revision 2 (revision 4): nothing changed
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "restore", "hello", "--revision", "1", "--expect-revision", "3"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `hello` was changed concurrently: expected revision 3, found 4
+        hint: load the workflow again, reapply your change and retry
+        "#);
+    let history = sandbox.run(&["workflow", "history", "hello"]);
+    assert!(
+        history.contains("4 (current)") && history.contains("(same as revision 2)"),
+        "{history}"
+    );
+}
+
+#[test]
+fn delete_moves_to_the_trash_and_restore_brings_it_back() {
+    let sandbox = with_history();
+    sandbox.run(&["workflow", "delete", "hello", "--yes"]);
+    assert!(!sandbox.home().join("workflows/hello.json").exists());
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "list"]), @r#"
+        exit: 0
+        --- stdout
+        NAME   DELETED               REVISION  DESCRIPTION
+        hello  [TIME]  3         Says hello
+        --- stderr
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "list", "--json"]), @r#"
+        exit: 0
+        --- stdout
+        [
+          {
+            "name": "hello",
+            "deleted_at": "[TIME]",
+            "description": "Says hello",
+            "revision": 3,
+            "created_at": "[TIME]",
+            "updated_at": "[TIME]"
+          }
+        ]
+        --- stderr
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list"]), @r#"
+        exit: 0
+        --- stdout
+        NAME       DESCRIPTION                         INPUTS
+        fix-issue  Fixes GitHub issues and creates PR  issue_number, repo?
+        --- stderr
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "restore", "helo"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: no workflow `helo` in the trash
+        hint: did you mean `hello`?
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "restore", "hello"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        restored `hello` (revision 3) from the trash, with its history
+        "#);
+    let history = sandbox.run(&["workflow", "history", "hello"]);
+    assert!(history.contains("3 (current)"), "{history}");
+    // A new `hello` while an old one is in the trash: the old one cannot come back over it.
+    sandbox.run(&["workflow", "delete", "hello", "--yes"]);
+    sandbox.run(&["workflow", "save", "fix.json", "--name", "hello"]);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "restore", "hello"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `hello` already exists
+        hint: a saved workflow has that name: delete it first (`pflow workflow delete hello` moves it to the trash too), then restore
+        "#);
+}
+
+#[test]
+fn trash_purge_asks_and_deletes_for_good() {
+    let sandbox = with_history();
+    sandbox.run(&["workflow", "delete", "hello", "--yes"]);
+    sandbox.run(&["workflow", "delete", "fix-issue", "--yes"]);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "purge"]), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: refusing to purge the trash without confirmation: not running on a terminal
+        hint: pass `--yes` to purge without asking
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "purge", "--older-than", "30", "--yes"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        nothing to purge
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "purge", "helo", "--yes"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: no workflow `helo` in the trash
+        hint: did you mean `hello`?
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "purge", "hello", "--yes"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        purged 1 workflow from the trash
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "purge", "--yes"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        purged 1 workflow from the trash
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "trash", "list"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        the trash is empty
+        "#);
+    // The history went with them.
+    let history = sandbox.home().join("workflows/.history");
+    let left: Vec<_> = std::fs::read_dir(&history).map(|d| d.count()).into_iter().collect();
+    assert!(left.iter().all(|n| *n == 0), "{left:?} left in {}", history.display());
+}
+
+#[test]
+fn delete_refuses_a_workflow_that_others_call() {
+    let sandbox = with_two_saved();
+    sandbox.file("calls.json", CALLS_HELLO);
+    sandbox.run(&["workflow", "save", "calls.json", "--name", "greeter"]);
+    sandbox.run(&["workflow", "save", "calls.json", "--name", "another"]);
+    assert_snapshot!(sandbox.run(&["workflow", "delete", "hello", "--yes"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: workflow `hello` is called by `another` and `greeter`
+        hint: change or delete the callers first, or pass `--force` to delete it anyway (the callers then fail until it is restored)
+        "#);
+    // Refused before any question, also without `--yes`.
+    let asked = sandbox.run(&["workflow", "delete", "hello"]);
+    assert!(asked.starts_with("exit: 1\n") && asked.contains("is called by"), "{asked}");
+    assert!(sandbox.home().join("workflows/hello.json").is_file());
+    let shown = sandbox.run(&["workflow", "show", "hello"]);
+    assert!(shown.contains("called by    `another`, `greeter`\n"), "{shown}");
+    let shown = sandbox.run(&["workflow", "show", "greeter"]);
+    assert!(shown.contains("calls        `hello`\n"), "{shown}");
+    assert_snapshot!(sandbox.run(&["workflow", "delete", "hello", "--yes", "--force"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        deleted `hello`: moved to the trash with its history (`pflow workflow trash restore hello` brings it back)
+        warning: `another`, `greeter` call `hello` and fail until it is restored
+        "#);
 }
