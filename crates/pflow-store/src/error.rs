@@ -49,6 +49,32 @@ pub enum StoreError {
         /// The revision the store holds.
         actual: u64,
     },
+    /// The workflow has no revision of that number (never had, or it was not kept).
+    #[error("workflow `{name}` has no revision {revision}")]
+    RevisionNotFound {
+        /// The workflow's name.
+        name: WorkflowName,
+        /// The revision asked for.
+        revision: u64,
+        /// Its current revision.
+        current: u64,
+    },
+    /// The trash holds no readable entry of that name.
+    #[error("no workflow `{name}` in the trash")]
+    NotInTrash {
+        /// The name asked for.
+        name: WorkflowName,
+        /// Trashed names close to it, best first.
+        suggestions: Vec<WorkflowName>,
+    },
+    /// Other saved workflows call this one by `workflow_name`; it was not deleted.
+    #[error("workflow `{name}` is called by {}", quoted(callers))]
+    HasCallers {
+        /// The workflow that was to be deleted.
+        name: WorkflowName,
+        /// The saved workflows that call it, sorted by name.
+        callers: Vec<WorkflowName>,
+    },
     /// A stored entry cannot be read as a workflow document.
     #[error("corrupt workflow entry `{location}`: {reason}")]
     Corrupt {
@@ -91,6 +117,22 @@ impl StoreError {
             StoreError::Conflict { .. } => {
                 Some("load the workflow again, reapply your change and retry".to_owned())
             }
+            StoreError::RevisionNotFound { name, current, .. } => Some(format!(
+                "its revisions are numbered up to {current}; run `pflow workflow history {name}` \
+                 to see the ones kept"
+            )),
+            StoreError::NotInTrash { suggestions, .. } if !suggestions.is_empty() => {
+                let names: Vec<String> = suggestions.iter().map(|n| format!("`{n}`")).collect();
+                Some(format!("did you mean {}?", names.join(" or ")))
+            }
+            StoreError::NotInTrash { .. } => {
+                Some("run `pflow workflow trash list` to see the trash".to_owned())
+            }
+            StoreError::HasCallers { .. } => Some(
+                "change or delete the callers first, or pass `--force` to delete it anyway \
+                 (the callers then fail until it is restored)"
+                    .to_owned(),
+            ),
             StoreError::Corrupt { .. } => Some(
                 "repair the file by hand, or delete it with `pflow workflow delete NAME --yes`"
                     .to_owned(),
@@ -104,6 +146,16 @@ impl StoreError {
                 _ => None,
             },
         }
+    }
+}
+
+/// `` `a`, `b` and `c` ``.
+fn quoted(names: &[WorkflowName]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => "other workflows".to_owned(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

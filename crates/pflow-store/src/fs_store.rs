@@ -2,7 +2,11 @@
 //! `<home>/workflows/` (SPEC §4.4), written crash-safely and read defensively.
 //!
 //! The protocol (temp file, fsync, atomic publish, directory fsync; the lock file; temp
-//! cleanup; the list index) is described step by step in docs/store.md.
+//! cleanup; the list index; history and trash) is described step by step in
+//! docs/store.md.
+
+mod history;
+mod trash;
 
 use std::collections::HashMap;
 use std::io;
@@ -12,23 +16,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pflow_ir::{Document, WorkflowName};
+use pflow_ir::{Document, Timestamp, WorkflowName};
 
 use crate::index::{self, Fingerprint, Outcome, Record};
+use crate::store::check_revision;
 use crate::vfs::{Fs, FsFile, Kind, RealFs};
 use crate::{
-    Change, Listing, Location, MAX_DOCUMENT_BYTES, Problem, ReadFileError, StoreError, StoreResult,
-    Summary, WorkflowStore,
+    Change, History, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter, ReadFileError,
+    StoreError, StoreResult, Summary, TrashKey, TrashListing, WorkflowStore,
 };
 
 /// The directory under the home that holds the workflows.
 const WORKFLOWS_DIR: &str = "workflows";
-/// The advisory lock file that serialises updates and deletes; never deleted.
+/// The advisory lock file that serialises every mutation but create; never deleted.
 const LOCK_FILE: &str = ".lock";
 /// Where temp files live while being written: never listed, same filesystem.
 const TEMP_DIR: &str = ".tmp";
 /// The list index (a cache).
 const INDEX_FILE: &str = ".index.json";
+/// Where the previous revisions of every workflow are kept: `<name>/<created>@<rev>.json`.
+const HISTORY_DIR: &str = ".history";
+/// Where deleted workflows go: `<name>@<deleted>[@<created>].json`.
+const TRASH_DIR: &str = ".trash";
 /// The largest index file read; a bigger one is ignored and rebuilt.
 const MAX_INDEX_BYTES: u64 = 256 * 1024 * 1024;
 /// From this index size on, the index is decoded while the directory is scanned.
@@ -46,8 +55,10 @@ pub fn default_home() -> Option<PathBuf> {
 /// The embedded default store: `<home>/workflows/<name>.json`.
 ///
 /// Safe to share between threads and between processes: creates never overwrite (an
-/// atomic no-clobber rename), updates and deletes are serialised by an advisory lock
-/// file, and readers only ever see complete files.
+/// atomic no-clobber rename), every other mutation (update, restore, delete, trash
+/// restore, purge) is serialised by an advisory lock file, and readers only ever see
+/// complete files. Every update keeps the replaced revision in `.history/`; a delete
+/// moves the file into `.trash/` with one rename.
 #[derive(Debug)]
 pub struct FsStore {
     home: PathBuf,
@@ -241,12 +252,97 @@ impl FsStore {
 
     /// Reads and parses the document stored under `name`.
     fn read_doc(&self, name: &WorkflowName) -> StoreResult<Document> {
-        let path = self.path_of(name);
-        match self.fs.read_file(&path, MAX_DOCUMENT_BYTES) {
-            Ok((bytes, _)) => parse_document(name, &bytes).map_err(|reason| corrupt(&path, reason)),
-            Err(e) if e.is_not_found() => Err(not_found(name)),
-            Err(ReadFileError::Io(e)) => Err(io_error("read", &path, e)),
-            Err(e) => Err(corrupt(&path, e.to_string())),
+        self.read_live(name).map(|(_, doc)| doc)
+    }
+
+    /// Reads the document stored under `name`, with its bytes as they are on disk.
+    fn read_live(&self, name: &WorkflowName) -> StoreResult<(Vec<u8>, Document)> {
+        self.read_at(&self.path_of(name), name)?.ok_or_else(|| not_found(name))
+    }
+
+    /// Reads and parses the document of `name` stored at `path` (live, kept revision or
+    /// trash entry); `None` when there is nothing at `path`.
+    fn read_at(
+        &self,
+        path: &Path,
+        name: &WorkflowName,
+    ) -> StoreResult<Option<(Vec<u8>, Document)>> {
+        match self.fs.read_file(path, MAX_DOCUMENT_BYTES) {
+            Ok((bytes, _)) => match parse_document(name, &bytes) {
+                Ok(doc) => Ok(Some((bytes, doc))),
+                Err(reason) => Err(corrupt(path, reason)),
+            },
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(ReadFileError::Io(e)) => Err(io_error("read", path, e)),
+            Err(e) => Err(corrupt(path, e.to_string())),
+        }
+    }
+
+    /// Replaces the current document of `name` (read as `current_bytes`, under the lock)
+    /// with `change` applied to it, keeping the current one in the history first; a
+    /// change that changes nothing writes nothing.
+    fn replace_live(
+        &self,
+        name: &WorkflowName,
+        current_bytes: &[u8],
+        current: &Document,
+        change: Change,
+    ) -> StoreResult<Document> {
+        if change.is_noop_for(current) {
+            return Ok(current.clone());
+        }
+        let next = change.apply_to(current);
+        // The revision being replaced is durable in the history before the new one is
+        // published: a crash in between leaves an extra copy, never a missing revision.
+        self.keep_revision(name, current, current_bytes)?;
+        let target = self.path_of(name);
+        let temp = self.write_temp(next.to_pretty_json().as_bytes())?;
+        if let Err(e) = self.fs.rename(&temp.path, &target) {
+            self.discard(temp);
+            return Err(io_error("publish", &target, e));
+        }
+        drop(temp);
+        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))?;
+        Ok(next)
+    }
+
+    /// Creates, if missing, one of the store's own directories (`.history`, …) under a
+    /// parent that exists, checks that it is a real directory (not a planted link), and
+    /// makes its entry durable — also when it existed, since a killed process may have
+    /// created it without syncing.
+    fn durable_store_dir(&self, path: &Path) -> StoreResult<()> {
+        match self.fs.create_dir(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error("create directory", path, e)),
+        }
+        if !self.is_store_dir(path)? {
+            return Err(io_error("create directory", path, io::ErrorKind::NotFound.into()));
+        }
+        let parent = parent_of(path);
+        self.fs.sync_dir(&parent).map_err(|e| io_error("sync", &parent, e))
+    }
+
+    /// Whether `path` is a directory of the store's own: `false` when missing, `Corrupt`
+    /// when something else (a symbolic link is never followed) is in its place.
+    fn is_store_dir(&self, path: &Path) -> StoreResult<bool> {
+        match self.fs.metadata(path) {
+            Ok(meta) if meta.kind == Kind::Dir => Ok(true),
+            Ok(meta) => Err(corrupt(path, format!("not a directory ({})", meta.kind.describe()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_error("inspect", path, e)),
+        }
+    }
+
+    /// The entries of one of the store's own directories; empty when it does not exist.
+    fn scan_store_dir(&self, path: &Path) -> StoreResult<Vec<crate::vfs::DirEntry>> {
+        if !self.is_store_dir(path)? {
+            return Ok(Vec::new());
+        }
+        match self.fs.scan_dir(path) {
+            Ok(entries) => Ok(entries),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io_error("list", path, e)),
         }
     }
 
@@ -465,44 +561,50 @@ impl WorkflowStore for FsStore {
     ) -> StoreResult<Document> {
         let Some(_lock) = self.lock()? else { return Err(not_found(name)) };
         self.clean_temps();
-        let current = self.read_doc(name)?;
-        if current.revision != expected_revision {
-            return Err(StoreError::Conflict {
-                name: name.clone(),
-                expected: expected_revision,
-                actual: current.revision,
-            });
-        }
-        let next = change.apply_to(&current);
-        let target = self.path_of(name);
-        let temp = self.write_temp(next.to_pretty_json().as_bytes())?;
-        if let Err(e) = self.fs.rename(&temp.path, &target) {
-            self.discard(temp);
-            return Err(io_error("publish", &target, e));
-        }
-        drop(temp);
-        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))?;
-        Ok(next)
+        let (bytes, current) = self.read_live(name)?;
+        check_revision(name, Some(expected_revision), &current)?;
+        self.replace_live(name, &bytes, &current, change)
     }
 
-    fn delete(&self, name: &WorkflowName) -> StoreResult<()> {
+    fn history(&self, name: &WorkflowName) -> StoreResult<History> {
+        self.read_history(name)
+    }
+
+    fn load_revision(&self, name: &WorkflowName, revision: u64) -> StoreResult<Document> {
+        let current = self.read_doc(name)?;
+        self.revision_of(name, &current, revision)
+    }
+
+    fn restore_revision(
+        &self,
+        name: &WorkflowName,
+        revision: u64,
+        expected_revision: Option<u64>,
+        now: Timestamp,
+    ) -> StoreResult<Document> {
         let Some(_lock) = self.lock()? else { return Err(not_found(name)) };
         self.clean_temps();
-        let path = self.path_of(name);
-        match self.fs.metadata(&path) {
-            Ok(meta) if meta.kind == Kind::Dir => {
-                return Err(corrupt(&path, "not a regular file (a directory)".to_owned()));
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
-            Err(e) => return Err(io_error("inspect", &path, e)),
-        }
-        match self.fs.remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
-            Err(e) => return Err(io_error("delete", &path, e)),
-        }
-        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))
+        let (bytes, current) = self.read_live(name)?;
+        check_revision(name, expected_revision, &current)?;
+        let wanted = self.revision_of(name, &current, revision)?;
+        let change = Change { ir: wanted.ir, description: wanted.description, now };
+        self.replace_live(name, &bytes, &current, change)
+    }
+
+    fn delete(&self, name: &WorkflowName, now: Timestamp) -> StoreResult<TrashKey> {
+        self.move_to_trash(name, now)
+    }
+
+    fn trash(&self) -> StoreResult<TrashListing> {
+        self.list_trash()
+    }
+
+    fn restore_trashed(&self, name: &WorkflowName) -> StoreResult<Document> {
+        self.restore_from_trash(name)
+    }
+
+    fn purge(&self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>> {
+        self.purge_trash(filter)
     }
 
     fn locate(&self, name: &WorkflowName) -> Location {

@@ -1,5 +1,6 @@
 //! The workflow store: where saved workflows live, and the [`WorkflowManager`] that owns
-//! their lifecycle (save, load, list, update, delete).
+//! their lifecycle (save, load, list, update, delete), their history of revisions and the
+//! trash.
 //!
 //! Callers speak to the manager in names and documents. Behind it, a [`WorkflowStore`]
 //! backend keeps the documents: the filesystem store ([`FsStore`]) by default, an
@@ -12,6 +13,7 @@ mod fs_store;
 mod index;
 mod manager;
 mod memory;
+mod revisions;
 mod store;
 
 // The filesystem interface the FsStore does its IO through, and its fault-injecting,
@@ -25,6 +27,10 @@ pub mod sim;
 pub use error::{ReadFileError, StoreError, StoreResult};
 pub use file::{MAX_DOCUMENT_BYTES, read_regular_file, read_regular_file_follow};
 pub use fs_store::{FsStore, default_home};
-pub use manager::WorkflowManager;
+pub use manager::{IfCalled, WorkflowManager};
 pub use memory::MemoryStore;
-pub use store::{Change, InputSummary, Listing, Location, Problem, Summary, WorkflowStore};
+pub use revisions::{Changes, RevisionSummary};
+pub use store::{
+    Change, History, InputSummary, Listing, Location, Problem, PurgeFilter, Summary, TrashEntry,
+    TrashKey, TrashListing, WorkflowStore,
+};

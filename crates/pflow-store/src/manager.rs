@@ -1,14 +1,28 @@
 //! The WorkflowManager: the single owner of a saved workflow's lifecycle.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use pflow_ir::{
     Diagnostic, Diagnostics, Document, NodeCatalog, Timestamp, WorkflowIr, WorkflowName,
 };
 
-use crate::{Change, Listing, Location, StoreError, StoreResult, WorkflowStore};
+use crate::{
+    Change, History, Listing, Location, PurgeFilter, StoreError, StoreResult, TrashKey,
+    TrashListing, WorkflowStore,
+};
 
-/// Saves, loads, lists, updates and deletes workflows by name.
+/// What [`WorkflowManager::delete`] does with a workflow that other saved workflows call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfCalled {
+    /// Refuse with [`StoreError::HasCallers`], naming the callers.
+    Refuse,
+    /// Delete it anyway (the callers fail until it is restored).
+    DeleteAnyway,
+}
+
+/// Saves, loads, lists, updates and deletes workflows by name, and keeps their history
+/// and the trash.
 ///
 /// Every operation validates the name before the store is touched, and every write
 /// validates the IR (structure, node types when a catalog is given, and the saved
@@ -81,10 +95,116 @@ impl WorkflowManager {
         self.store.update(&name, expected_revision, change).map_err(|e| self.with_suggestions(e))
     }
 
-    /// Deletes a saved workflow.
-    pub fn delete(&self, name: &str) -> StoreResult<()> {
+    /// Moves a saved workflow, with its history, to the trash.
+    ///
+    /// With [`IfCalled::Refuse`], a workflow that other saved workflows call by
+    /// `workflow_name` is not deleted: [`StoreError::HasCallers`] names them. The check
+    /// reads the listing just before the delete; a caller saved in between is not seen.
+    pub fn delete(&self, name: &str, if_called: IfCalled) -> StoreResult<TrashKey> {
         let name = WorkflowName::new(name)?;
-        self.store.delete(&name).map_err(|e| self.with_suggestions(e))
+        if if_called == IfCalled::Refuse {
+            let callers = self.callers_of(&name)?;
+            if !callers.is_empty() {
+                return Err(StoreError::HasCallers { name, callers });
+            }
+        }
+        self.store.delete(&name, Timestamp::now()).map_err(|e| self.with_suggestions(e))
+    }
+
+    /// The saved workflows that call `name` by `workflow_name`, sorted by name (from the
+    /// listing's summaries, so no document is read).
+    pub fn callers(&self, name: &str) -> StoreResult<Vec<WorkflowName>> {
+        let name = WorkflowName::new(name)?;
+        self.callers_of(&name)
+    }
+
+    fn callers_of(&self, name: &WorkflowName) -> StoreResult<Vec<WorkflowName>> {
+        let listing = self.store.list()?;
+        Ok(listing
+            .workflows
+            .into_iter()
+            .filter(|s| s.name != *name && s.calls.iter().any(|c| c == name.as_str()))
+            .map(|s| s.name)
+            .collect())
+    }
+
+    /// Every revision of a saved workflow, oldest first, the current one last; see
+    /// [`History::summaries`] for what changed between them.
+    pub fn history(&self, name: &str) -> StoreResult<History> {
+        let name = WorkflowName::new(name)?;
+        self.store.history(&name).map_err(|e| self.with_suggestions(e))
+    }
+
+    /// One revision of a saved workflow (the current one or one kept in its history).
+    pub fn load_revision(&self, name: &str, revision: u64) -> StoreResult<Document> {
+        let name = WorkflowName::new(name)?;
+        self.store.load_revision(&name, revision).map_err(|e| self.with_suggestions(e))
+    }
+
+    /// Makes the content of `revision` the newest revision of a saved workflow; returns
+    /// the current document afterwards (unchanged, with the same revision, when the
+    /// content was already the current one).
+    ///
+    /// The restored IR is validated like any other write (a workflow it calls may have
+    /// been deleted since). Without `expected_revision`, the revision current when the
+    /// content was validated is expected, so a concurrent change is a conflict.
+    pub fn restore_revision(
+        &self,
+        name: &str,
+        revision: u64,
+        expected_revision: Option<u64>,
+    ) -> StoreResult<Document> {
+        let name = WorkflowName::new(name)?;
+        let current = self.store.load(&name).map_err(|e| self.with_suggestions(e))?;
+        let wanted = self.store.load_revision(&name, revision)?;
+        self.check(&name, &wanted.ir)?;
+        let expected = expected_revision.or(Some(current.revision));
+        self.store.restore_revision(&name, revision, expected, Timestamp::now())
+    }
+
+    /// Every workflow in the trash, and every trash entry that could not be read.
+    pub fn trash(&self) -> StoreResult<TrashListing> {
+        self.store.trash()
+    }
+
+    /// Moves the newest trash entry of `name` back, with its history. Not validated: it
+    /// undoes a delete and writes no new content.
+    pub fn restore_trashed(&self, name: &str) -> StoreResult<Document> {
+        let name = WorkflowName::new(name)?;
+        self.store.restore_trashed(&name).map_err(|e| self.with_trash_suggestions(e))
+    }
+
+    /// Deletes for good the trash entries of `name` (all names when `None`) that were
+    /// deleted more than `older_than` ago (whenever, when `None`), with their history;
+    /// returns which, sorted. Fails with [`StoreError::NotInTrash`] when `name` is given
+    /// and the trash holds no entry of that name at all.
+    pub fn purge(
+        &self,
+        name: Option<&str>,
+        older_than: Option<Duration>,
+    ) -> StoreResult<Vec<TrashKey>> {
+        let name = name.map(WorkflowName::new).transpose()?;
+        let deleted_before = match older_than {
+            None => None,
+            Some(age) => {
+                let cutoff = time::Duration::try_from(age)
+                    .ok()
+                    .and_then(|age| Timestamp::now().datetime().checked_sub(age));
+                // Older than any representable date: nothing is that old.
+                let Some(cutoff) = cutoff else { return Ok(Vec::new()) };
+                Some(Timestamp::from_datetime(cutoff))
+            }
+        };
+        let purged = self.store.purge(&PurgeFilter { name: name.clone(), deleted_before })?;
+        // Purging a name the trash does not hold is a typo, not "nothing to do".
+        if let Some(name) = name
+            && purged.is_empty()
+            && !self.store.trash()?.entries.iter().any(|e| e.name == name)
+        {
+            let error = StoreError::NotInTrash { name, suggestions: Vec::new() };
+            return Err(self.with_trash_suggestions(error));
+        }
+        Ok(purged)
     }
 
     /// Where a workflow lives (or would live), for people.
@@ -168,6 +288,24 @@ impl WorkflowManager {
                 .filter_map(|s| WorkflowName::new(s).ok())
                 .collect();
                 StoreError::WorkflowNotFound { name, suggestions }
+            }
+            other => other,
+        }
+    }
+
+    /// Fills in close trashed names for a `NotInTrash` from the backend.
+    fn with_trash_suggestions(&self, error: StoreError) -> StoreError {
+        match error {
+            StoreError::NotInTrash { name, suggestions } if suggestions.is_empty() => {
+                let listing = self.store.trash().unwrap_or_default();
+                let suggestions = pflow_ir::closest(
+                    name.as_str(),
+                    listing.entries.iter().map(|e| e.name.as_str()),
+                )
+                .into_iter()
+                .filter_map(|s| WorkflowName::new(s).ok())
+                .collect();
+                StoreError::NotInTrash { name, suggestions }
             }
             other => other,
         }

@@ -566,6 +566,20 @@ impl Fs for SimFs {
         Ok(())
     }
 
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.state();
+        state.enter()?;
+        match state.lookup(path)? {
+            Node::Dir => {}
+            _ => return Err(errno(rustix::io::Errno::NOTDIR)),
+        }
+        if state.children(path).next().is_some() {
+            return Err(errno(rustix::io::Errno::NOTEMPTY));
+        }
+        state.live.remove(path);
+        Ok(())
+    }
+
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         let mut state = self.state();
         state.enter()?;

@@ -153,6 +153,9 @@ pub trait Fs: Send + Sync + fmt::Debug {
     /// its target).
     fn remove_file(&self, path: &Path) -> io::Result<()>;
 
+    /// Removes an empty directory (not a symbolic link to one).
+    fn remove_dir(&self, path: &Path) -> io::Result<()>;
+
     /// Makes the entries of directory `path` durable (`fsync` on the directory).
     fn sync_dir(&self, path: &Path) -> io::Result<()>;
 }
@@ -256,6 +259,10 @@ impl Fs for RealFs {
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         fs::remove_file(path)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        fs::remove_dir(path)
     }
 
     fn sync_dir(&self, path: &Path) -> io::Result<()> {

@@ -1,22 +1,28 @@
-//! Test helper for the crash test F1: loops save / update / delete through the store
-//! library until it is killed, announcing each step on stdout.
+//! Test helper for the crash test F1: loops save / update / restore / delete / restore
+//! from the trash / purge through the store library until it is killed, announcing each
+//! step on stdout.
 //!
-//! Usage: `store-writer HOME FIRST_VALUE PADDING`. It cycles over the workflows `f1-a`,
-//! `f1-b` and `f1-c`: one that is absent is saved, one that exists is updated (and every
-//! fourth step deleted). Each document carries a unique `value` (counting up from
-//! FIRST_VALUE) and PADDING bytes of filler, so that a torn write is easy to produce and
-//! to see. Protocol on stdout, one line each, flushed at once: `ready` after start-up,
-//! then `begin OP NAME VALUE` before a mutation and `ack OP NAME VALUE` after it returned
-//! (OP is `save`, `update` or `delete`; VALUE is `-` for a delete). Any store error ends
-//! the process with exit code 3 and the error on stderr. It stops by itself after
-//! 100 000 steps, so that it never outlives a test that lost track of it.
+//! Usage: `store-writer HOME FIRST_VALUE PADDING`. Each step picks one of the workflows
+//! `f1-a`, `f1-b` and `f1-c` and an operation, pseudo-randomly from a generator seeded
+//! with FIRST_VALUE: one that exists is updated, restored to an earlier revision, or
+//! deleted (moved to the trash); one that is absent is saved anew, restored from the
+//! trash, or its trash entries are purged. Every saved content carries a unique `value`
+//! (counting up from FIRST_VALUE) and PADDING bytes of filler, so that a torn write is
+//! easy to produce and to see.
+//!
+//! Protocol on stdout, one line each, flushed at once: `ready` after start-up, then
+//! `begin OP NAME ARG` before a mutation and `ack OP NAME ARG` after it returned. OP and
+//! ARG: `save VALUE`, `update VALUE`, `restore REVISION`, `delete -`, `untrash -`,
+//! `purge -`. Any store error ends the process with exit code 3 and the error on stderr.
+//! It stops by itself after 100 000 steps, so that it never outlives a test that lost
+//! track of it.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use pflow_ir::WorkflowIr;
-use pflow_store::{FsStore, StoreError, WorkflowManager};
+use pflow_store::{FsStore, IfCalled, StoreError, WorkflowManager};
 
 const NAMES: [&str; 3] = ["f1-a", "f1-b", "f1-c"];
 const MAX_STEPS: u64 = 100_000;
@@ -40,29 +46,57 @@ fn main() -> ExitCode {
 }
 
 fn run(manager: &WorkflowManager, first: u64, padding: usize) -> Result<(), StoreError> {
+    let mut rng = fastrand::Rng::with_seed(first);
     say("ready");
     for step in 0..MAX_STEPS {
-        let name = NAMES[(step % 3) as usize];
+        let name = NAMES[rng.usize(..NAMES.len())];
         let value = first + step;
+        let roll = rng.u32(..100);
         match manager.load(name) {
-            Err(StoreError::WorkflowNotFound { .. }) => {
-                say(&format!("begin save {name} {value}"));
-                manager.save(name, &ir(value, padding), "f1 crash test")?;
-                say(&format!("ack save {name} {value}"));
+            Ok(_) if roll < 35 => {
+                announce("delete", name, "-", || manager.delete(name, IfCalled::Refuse).map(drop))?;
             }
-            Ok(_) if step % 4 == 3 => {
-                say(&format!("begin delete {name} -"));
-                manager.delete(name)?;
-                say(&format!("ack delete {name} -"));
+            Ok(doc) if roll < 50 && doc.revision > 1 => {
+                let revision = rng.u64(1..doc.revision);
+                let arg = revision.to_string();
+                announce("restore", name, &arg, || {
+                    manager.restore_revision(name, revision, Some(doc.revision)).map(drop)
+                })?;
             }
             Ok(doc) => {
-                say(&format!("begin update {name} {value}"));
-                manager.update(name, &ir(value, padding), "f1 crash test", doc.revision)?;
-                say(&format!("ack update {name} {value}"));
+                announce("update", name, &value.to_string(), || {
+                    let ir = ir(value, padding);
+                    manager.update(name, &ir, "f1 crash test", doc.revision).map(drop)
+                })?;
+            }
+            Err(StoreError::WorkflowNotFound { .. }) => {
+                let trashed = manager.trash()?.entries.iter().any(|e| e.name.as_str() == name);
+                if trashed && roll < 50 {
+                    announce("untrash", name, "-", || manager.restore_trashed(name).map(drop))?;
+                } else if trashed && roll < 65 {
+                    announce("purge", name, "-", || manager.purge(Some(name), None).map(drop))?;
+                } else {
+                    announce("save", name, &value.to_string(), || {
+                        manager.save(name, &ir(value, padding), "f1 crash test").map(drop)
+                    })?;
+                }
             }
             Err(e) => return Err(e),
         }
     }
+    Ok(())
+}
+
+/// Says `begin …`, runs the mutation, says `ack …`.
+fn announce(
+    op: &str,
+    name: &str,
+    arg: &str,
+    mutation: impl FnOnce() -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    say(&format!("begin {op} {name} {arg}"));
+    mutation()?;
+    say(&format!("ack {op} {name} {arg}"));
     Ok(())
 }
 

@@ -2,13 +2,18 @@
 //! a random moment, again and again, and the store is checked after every kill.
 //!
 //! The writer (`store-writer`, a helper binary of this package) loops save / update /
-//! delete through the store library and announces `begin …` / `ack …` for every
-//! mutation, so the test knows the last acknowledged state of each workflow and the one
-//! operation that may have been in flight. The control run kills `naive-writer`, which
-//! rewrites the same documents in place with `fs::write`, and must see corruption: that
-//! proves the harness can detect a torn document at all.
+//! restore / delete / restore from the trash / purge through the store library and
+//! announces `begin …` / `ack …` for every mutation, so the test knows the last
+//! acknowledged state of each workflow and the one operation that may have been in
+//! flight. After each kill the test reads every file of the store itself (live
+//! documents, trash entries, kept revisions) and checks: no torn file; every workflow in
+//! exactly one place (live or one trash entry); every life of a workflow — live or in
+//! the trash — complete, revision 1 to its current one, with the values the writer
+//! acknowledged. The control run kills `naive-writer`, which rewrites the same documents
+//! in place with `fs::write`, and must see corruption: that proves the harness can detect
+//! a torn document at all.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, Stdio};
@@ -17,7 +22,7 @@ use std::time::{Duration, Instant};
 use pflow_ir::Document;
 use pflow_tests::TestHome;
 
-use crate::store_support::{count_from_env, ir_text, message_of, report, scan};
+use crate::store_support::{FullScan, count_from_env, ir_text, message_of, report, scan, scan_all};
 
 /// The workflows the writers cycle over.
 const NAMES: [&str; 3] = ["f1-a", "f1-b", "f1-c"];
@@ -26,16 +31,90 @@ const PADDING: usize = 64 * 1024;
 /// The longest the next mutation may take after a kill (RELIABILITY: "< 1 s").
 const NEXT_MUTATION_LIMIT: Duration = Duration::from_secs(1);
 
+/// One life of a workflow (from a save to its purge): the value of each revision.
+type Life = Vec<u64>;
+
+/// Where one workflow name's lives are: at most one live, any number in the trash
+/// (oldest deletion first).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Place {
+    live: Option<Life>,
+    trash: Vec<Life>,
+}
+
+impl Place {
+    /// The place after the writer's operation `op` with `arg` succeeded.
+    fn after(&self, op: &str, arg: Option<u64>) -> Place {
+        let mut next = self.clone();
+        match op {
+            "save" => next.live = Some(vec![arg.expect("a value")]),
+            "update" => next.live.as_mut().expect("updates a live one").push(arg.expect("a value")),
+            "restore" => {
+                let life = next.live.as_mut().expect("restores a live one");
+                let value = life[arg.expect("a revision") as usize - 1];
+                if life.last() != Some(&value) {
+                    life.push(value);
+                }
+            }
+            "delete" => next.trash.push(next.live.take().expect("deletes a live one")),
+            "untrash" => next.live = next.trash.pop(),
+            "purge" => next.trash.clear(),
+            other => panic!("unknown operation `{other}`"),
+        }
+        next
+    }
+}
+
+/// What the files say about one name, with the anomalies found on the way.
+fn place_in(found: &FullScan, name: &str, missing_revisions: &mut usize) -> Place {
+    let mut life_of = |doc: &crate::store_support::Found| -> Life {
+        let life = found.life(name, doc);
+        *missing_revisions += (doc.doc.revision as usize).saturating_sub(life.len());
+        life.iter().map(value_of).collect()
+    };
+    let live = found.live.documents.get(name).map(|doc| {
+        let doc = crate::store_support::Found {
+            doc: doc.clone(),
+            created: crate::store_support::created_key(doc),
+        };
+        life_of(&doc)
+    });
+    let trash =
+        found.trash.get(name).map(|t| t.iter().map(&mut life_of).collect()).unwrap_or_default();
+    Place { live, trash }
+}
+
+/// How many lives (name + creation time) are in more than one place.
+fn in_two_places(found: &FullScan) -> usize {
+    let mut seen = BTreeSet::new();
+    let mut twice = 0;
+    let live =
+        found.live.documents.iter().map(|(n, d)| (n.clone(), crate::store_support::created_key(d)));
+    let trashed = found.trash.iter().flat_map(|(n, t)| t.iter().map(|f| (n.clone(), f.created)));
+    for key in live.chain(trashed) {
+        twice += usize::from(!seen.insert(key));
+    }
+    twice
+}
+
+/// Whether `part` is `whole` with some elements left out (an interrupted purge).
+fn is_subsequence(part: &[Life], whole: &[Life]) -> bool {
+    let mut rest = whole.iter();
+    part.iter().all(|p| rest.any(|w| w == p))
+}
+
 #[test]
 fn f1_sigkill_during_writes_never_leaves_a_torn_or_unexpected_document() {
     let iterations = count_from_env("PFLOW_F1_ITERATIONS", 500);
     let home = TestHome::new();
     let started = Instant::now();
-    // What each workflow holds: its `echo` value, or `None` when absent.
-    let mut model: BTreeMap<&str, Option<u64>> = NAMES.iter().map(|n| (*n, None)).collect();
-    let (mut corrupt, mut unexpected, mut temps_after_kill, mut in_flight_kills) = (0, 0, 0, 0);
-    let mut acknowledged = 0;
+    let mut model: BTreeMap<&str, Place> = NAMES.iter().map(|n| (*n, Place::default())).collect();
+    let (mut corrupt, mut unexpected, mut twice, mut missing) = (0, 0, 0, 0);
+    let (mut temps_after_kill, mut in_flight_kills) = (0, 0);
+    let mut acknowledged: BTreeMap<String, usize> = BTreeMap::new();
+    let mut killed_during: BTreeMap<String, usize> = BTreeMap::new();
     let mut slowest_next = Duration::ZERO;
+    let (mut most_trashed, mut most_kept) = (0, 0);
 
     for i in 0..iterations {
         let first = i as u64 * 1_000_000;
@@ -50,42 +129,64 @@ fn f1_sigkill_during_writes_never_leaves_a_torn_or_unexpected_document() {
         assert!(!stderr.contains("store-writer:"), "iteration {i}: the writer failed: {stderr}");
 
         // Replay what the writer acknowledged; remember what it had begun but not acked.
-        let mut in_flight: Option<(&str, Option<u64>)> = None;
+        let mut in_flight: Option<&Event> = None;
         for event in &events {
-            let result = event.result;
             let name = NAMES.iter().copied().find(|n| *n == event.name).expect("a known name");
             if event.begin {
-                in_flight = Some((name, result));
+                in_flight = Some(event);
             } else {
-                model.insert(name, result);
+                let place = model[name].after(&event.op, event.arg);
+                model.insert(name, place);
                 in_flight = None;
-                acknowledged += 1;
+                *acknowledged.entry(event.op.clone()).or_default() += 1;
             }
         }
-        in_flight_kills += usize::from(in_flight.is_some());
+        if let Some(event) = in_flight {
+            in_flight_kills += 1;
+            *killed_during.entry(event.op.clone()).or_default() += 1;
+        }
 
-        let found = scan(&home.workflows());
-        corrupt += found.corrupt.len();
-        temps_after_kill += found.temps.len();
+        let found = scan_all(&home.workflows());
+        corrupt += found.live.corrupt.len() + found.corrupt.len();
+        temps_after_kill += found.live.temps.len();
+        twice += in_two_places(&found);
+        most_trashed = most_trashed.max(found.trash.values().map(Vec::len).sum::<usize>());
+        most_kept = most_kept.max(found.history.values().map(BTreeMap::len).sum::<usize>());
         for name in NAMES {
-            let actual = found.documents.get(name).map(value_of);
-            let mut allowed = vec![model[name]];
-            if let Some((_, result)) = in_flight.filter(|(n, _)| *n == name) {
-                allowed.push(result);
-            }
-            if !allowed.contains(&actual) {
+            let actual = place_in(&found, name, &mut missing);
+            let before = &model[name];
+            let flight = in_flight.filter(|e| e.name == name);
+            let after = flight.map(|e| before.after(&e.op, e.arg));
+            let purging = flight.is_some_and(|e| e.op == "purge");
+            let allowed = actual == *before
+                || after.as_ref() == Some(&actual)
+                || (purging
+                    && actual.live == before.live
+                    && is_subsequence(&actual.trash, &before.trash));
+            if !allowed {
                 unexpected += 1;
                 report(format!(
-                    "F1 iteration {i}: `{name}` holds {actual:?}, expected one of {allowed:?}"
+                    "F1 iteration {i}: `{name}` is {actual:?}, expected {before:?} or, after \
+                     the operation in flight, {after:?}"
                 ));
             }
             model.insert(name, actual);
         }
-        assert!(found.corrupt.is_empty(), "iteration {i}: torn documents: {:?}", found.corrupt);
+        assert!(
+            found.live.corrupt.is_empty(),
+            "iteration {i}: torn documents: {:?}",
+            found.live.corrupt
+        );
+        assert!(
+            found.corrupt.is_empty(),
+            "iteration {i}: torn history or trash: {:?}",
+            found.corrupt
+        );
 
         // The next mutation, on the workflow that was in flight: it must get the lock at
         // once (a killed holder cannot keep it) and leave no temp file behind.
-        let name = in_flight.map_or(NAMES[0], |(n, _)| n);
+        let name =
+            in_flight.map_or(NAMES[0], |e| NAMES.iter().copied().find(|n| *n == e.name).unwrap());
         let value = first + 500_000;
         let began = Instant::now();
         let next = home.run_with_stdin(
@@ -98,21 +199,39 @@ fn f1_sigkill_during_writes_never_leaves_a_torn_or_unexpected_document() {
         assert!(took < NEXT_MUTATION_LIMIT, "iteration {i}: the next save took {took:?}");
         let after = scan(&home.workflows());
         assert!(after.temps.is_empty(), "iteration {i}: temp files left: {:?}", after.temps);
-        model.insert(name, Some(value));
+        let place = &model[name];
+        let saved = if place.live.is_some() {
+            place.after("update", Some(value))
+        } else {
+            place.after("save", Some(value))
+        };
+        model.insert(name, saved);
     }
 
     report(format!(
         "F1: kills = {iterations}, corrupt = {corrupt}, unexpected states = {unexpected}, \
-         acknowledged ops = {acknowledged}, kills with an op in flight = {in_flight_kills}, \
-         temp files found after kills = {temps_after_kill}, slowest next mutation = {} ms \
+         in two places = {twice}, missing revisions = {missing}, acknowledged ops = \
+         {acknowledged:?}, kills with an op in flight = {in_flight_kills} {killed_during:?}, \
+         temp files found after kills = {temps_after_kill}, most trash entries = \
+         {most_trashed}, most kept revisions = {most_kept}, slowest next mutation = {} ms \
          ({:.1} s)",
         slowest_next.as_millis(),
         started.elapsed().as_secs_f64()
     ));
     assert_eq!(corrupt, 0);
     assert_eq!(unexpected, 0);
-    assert!(acknowledged > 0, "the writer never completed an operation: nothing was tested");
-    assert!(in_flight_kills > 0, "no kill landed during an operation: nothing was tested");
+    assert_eq!(twice, 0);
+    assert_eq!(missing, 0);
+    // How many operations complete before a kill depends on the machine's load; what
+    // must hold is that the writer did work and that kills landed inside the operations
+    // under test.
+    assert!(acknowledged.values().sum::<usize>() > 0, "the writer never completed an operation");
+    for op in ["update", "delete", "restore", "untrash"] {
+        assert!(
+            killed_during.get(op).is_some_and(|n| *n > 0),
+            "no kill landed during a {op}: raise PFLOW_F1_ITERATIONS"
+        );
+    }
 }
 
 /// The control run: the same kills against a naive in-place writer must show corruption.
@@ -142,9 +261,10 @@ fn f1_control_naive_writer_is_seen_to_corrupt_documents() {
 struct Event {
     /// `begin` (true) or `ack` (false).
     begin: bool,
+    op: String,
     name: String,
-    /// What the workflow holds once the step is done: its value, `None` after a delete.
-    result: Option<u64>,
+    /// The value saved, or the revision restored; `None` for `-`.
+    arg: Option<u64>,
 }
 
 /// Waits for the child's `ready`, lets it run 0–20 ms, kills it with `SIGKILL`, and
@@ -175,14 +295,13 @@ fn parse_event(line: &str) -> Option<Event> {
         "ack" => false,
         other => panic!("unexpected writer output `{other}`"),
     };
-    let op = parts.next()?;
-    let name = parts.next()?;
-    let value = parts.next()?;
-    let result = match op {
-        "delete" => None,
-        _ => Some(value.parse().expect("a value")),
+    let op = parts.next()?.to_owned();
+    let name = parts.next()?.to_owned();
+    let arg = match parts.next()? {
+        "-" => None,
+        value => Some(value.parse().expect("a number")),
     };
-    Some(Event { begin, name: name.to_owned(), result })
+    Some(Event { begin, op, name, arg })
 }
 
 /// The `echo` value a document carries.

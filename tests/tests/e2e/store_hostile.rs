@@ -51,6 +51,23 @@ fn h1_hostile_names_are_rejected_before_touching_anything() {
             vec!["workflow".into(), "show".into(), "--".into(), name.clone()],
             vec!["workflow".into(), "path".into(), "--".into(), name.clone()],
             vec!["workflow".into(), "delete".into(), "--yes".into(), "--".into(), name.clone()],
+            vec!["workflow".into(), "history".into(), "--".into(), name.clone()],
+            vec![
+                "workflow".into(),
+                "restore".into(),
+                "--revision=1".into(),
+                "--".into(),
+                name.clone(),
+            ],
+            vec!["workflow".into(), "trash".into(), "restore".into(), "--".into(), name.clone()],
+            vec![
+                "workflow".into(),
+                "trash".into(),
+                "purge".into(),
+                "--yes".into(),
+                "--".into(),
+                name.clone(),
+            ],
             vec![
                 "workflow".into(),
                 "save".into(),
@@ -89,7 +106,7 @@ fn h1_hostile_names_are_rejected_before_touching_anything() {
     assert_eq!(saved.code, 0, "{}", saved.transcript());
     assert!(home.workflows().join(format!("{fifty}.json")).is_file());
     report(format!(
-        "H1: {} hostile names × 5 commands: {refusals} refusals, nothing created; 50 chars \
+        "H1: {} hostile names × 9 commands: {refusals} refusals, nothing created; 50 chars \
          accepted (NUL cannot be passed in argv; the library tests cover it)",
         names.len()
     ));

@@ -106,3 +106,120 @@ pub(crate) fn tree(root: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// One document found in the store, with the creation time (in microseconds) that keys
+/// its history.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub(crate) doc: Document,
+    pub(crate) created: i64,
+}
+
+/// Everything a store directory holds, read file by file independently of the store's
+/// code, following the documented layout (docs/store.md): live documents, trash entries
+/// (`.trash/<name>@<deleted>[@<created>].json`) and kept revisions
+/// (`.history/<name>/<created>@<revision>.json`).
+#[derive(Debug, Default)]
+pub(crate) struct FullScan {
+    /// The live documents (and torn ones, and temp files), as [`scan`] sees them.
+    pub(crate) live: Scan,
+    /// Trash entries by name, oldest deletion first.
+    pub(crate) trash: BTreeMap<String, Vec<Found>>,
+    /// Kept revisions by name and creation time, by revision number.
+    pub(crate) history: BTreeMap<(String, i64), BTreeMap<u64, Document>>,
+    /// Files in `.trash/` and `.history/` that are torn or misnamed, with why.
+    pub(crate) corrupt: Vec<(PathBuf, String)>,
+}
+
+impl FullScan {
+    /// The revisions of `doc`'s life, oldest first, as far as they are kept: kept
+    /// revisions below its own, then itself. Revisions at or above its own are leftovers
+    /// of interrupted updates and not part of it.
+    pub(crate) fn life(&self, name: &str, found: &Found) -> Vec<Document> {
+        let mut revisions: Vec<Document> = self
+            .history
+            .get(&(name.to_owned(), found.created))
+            .map(|kept| kept.range(..found.doc.revision).map(|(_, d)| d.clone()).collect())
+            .unwrap_or_default();
+        revisions.push(found.doc.clone());
+        revisions
+    }
+}
+
+/// Microseconds since the epoch of a document's creation time: the key of its history.
+pub(crate) fn created_key(doc: &Document) -> i64 {
+    let nanos = doc.created_at.datetime().unix_timestamp_nanos();
+    i64::try_from(nanos / 1_000).expect("a plausible date")
+}
+
+/// Scans `dir` (a store's `workflows` directory) entirely; see [`FullScan`].
+pub(crate) fn scan_all(dir: &Path) -> FullScan {
+    let mut full = FullScan { live: scan(dir), ..FullScan::default() };
+    let read = |path: &Path| -> Result<Document, String> {
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        serde_json::from_slice::<Document>(&bytes).map_err(|e| e.to_string())
+    };
+    if let Ok(entries) = std::fs::read_dir(dir.join(".trash")) {
+        let mut trash: BTreeMap<String, Vec<(i64, Found)>> = BTreeMap::new();
+        for entry in entries {
+            let path = entry.expect("read a trash entry").path();
+            let file = path.file_name().unwrap().to_string_lossy().into_owned();
+            let parts: Vec<&str> =
+                file.strip_suffix(".json").map(|s| s.split('@').collect()).unwrap_or_default();
+            let (name, deleted) = match parts.as_slice() {
+                [name, deleted, ..] => (*name, deleted.parse::<i64>()),
+                _ => {
+                    full.corrupt.push((path, "not a trash entry name".into()));
+                    continue;
+                }
+            };
+            match (read(&path), deleted) {
+                (Ok(doc), Ok(deleted)) => {
+                    let created = created_key(&doc);
+                    if parts.get(2).is_some_and(|c| c.parse::<i64>() != Ok(created)) {
+                        full.corrupt.push((path, "creation time differs from the name".into()));
+                        continue;
+                    }
+                    trash
+                        .entry(name.to_owned())
+                        .or_default()
+                        .push((deleted, Found { doc, created }));
+                }
+                (Err(e), _) => full.corrupt.push((path, e)),
+                (_, Err(e)) => full.corrupt.push((path, e.to_string())),
+            }
+        }
+        for (name, mut entries) in trash {
+            entries.sort_by_key(|(deleted, _)| *deleted);
+            full.trash.insert(name, entries.into_iter().map(|(_, f)| f).collect());
+        }
+    }
+    if let Ok(names) = std::fs::read_dir(dir.join(".history")) {
+        for name_dir in names {
+            let name_dir = name_dir.expect("read a history directory").path();
+            let name = name_dir.file_name().unwrap().to_string_lossy().into_owned();
+            for entry in std::fs::read_dir(&name_dir).expect("list a history directory") {
+                let path = entry.expect("read a kept revision").path();
+                let file = path.file_name().unwrap().to_string_lossy().into_owned();
+                let key = file.strip_suffix(".json").and_then(|s| s.split_once('@'));
+                let Some((Ok(created), Ok(revision))) =
+                    key.map(|(c, r)| (c.parse::<i64>(), r.parse::<u64>()))
+                else {
+                    full.corrupt.push((path, "not a kept revision name".into()));
+                    continue;
+                };
+                match read(&path) {
+                    Ok(doc) if doc.revision == revision && created_key(&doc) == created => {
+                        full.history
+                            .entry((name.clone(), created))
+                            .or_default()
+                            .insert(revision, doc);
+                    }
+                    Ok(_) => full.corrupt.push((path, "holds another revision".into())),
+                    Err(e) => full.corrupt.push((path, e)),
+                }
+            }
+        }
+    }
+    full
+}

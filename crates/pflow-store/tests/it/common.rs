@@ -20,6 +20,27 @@ pub(crate) fn ir(n: u64) -> WorkflowIr {
     .expect("the sample IR is well-formed")
 }
 
+/// A valid IR with one `shell` node per `(id, content)`, chained in order.
+pub(crate) fn ir_nodes(nodes: &[(&str, u64)]) -> WorkflowIr {
+    let list: Vec<serde_json::Value> = nodes
+        .iter()
+        .map(|(id, n)| json!({ "id": id, "type": "shell", "params": { "command": format!("echo {n}") } }))
+        .collect();
+    let edges: Vec<serde_json::Value> =
+        nodes.windows(2).map(|w| json!({ "from": w[0].0, "to": w[1].0 })).collect();
+    serde_json::from_value(json!({ "ir_version": "0.1.0", "nodes": list, "edges": edges }))
+        .expect("the sample IR is well-formed")
+}
+
+/// A valid IR that calls the saved workflow `callee` by name.
+pub(crate) fn calling(callee: &str) -> WorkflowIr {
+    serde_json::from_value(json!({
+        "ir_version": "0.1.0",
+        "nodes": [{ "id": "call", "type": "workflow", "params": { "workflow_name": callee } }]
+    }))
+    .expect("the calling IR is well-formed")
+}
+
 /// An IR that fails validation (an edge to a node that does not exist).
 pub(crate) fn invalid_ir() -> WorkflowIr {
     serde_json::from_value(json!({

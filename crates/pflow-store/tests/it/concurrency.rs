@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Barrier};
 
-use pflow_store::{StoreError, WorkflowManager};
+use pflow_store::{IfCalled, StoreError, WorkflowManager};
 
 use crate::common::{Backend, file_of, ir};
 
@@ -96,9 +96,23 @@ fn c3(backend: &Backend, require_conflicts: bool) {
     let doc = m.load("counter").unwrap();
     let counter: u64 = doc.description.parse().unwrap();
     let lost = THREADS * ROUNDS - counter;
-    println!("C3 (library): counter {counter}, conflicts {conflicts}, lost updates {lost}");
+    // Every revision is kept, in order: revision r holds counter value r - 1.
+    let history = m.history("counter").unwrap();
+    let broken = history
+        .revisions
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| d.revision != *i as u64 + 1 || d.description != i.to_string())
+        .count();
+    let kept = history.revisions.len();
+    println!(
+        "C3 (library): counter {counter}, conflicts {conflicts}, lost updates {lost}, \
+         revisions kept {kept}, out of place {broken}"
+    );
     assert_eq!(counter, THREADS * ROUNDS);
     assert_eq!(doc.revision, THREADS * ROUNDS + 1);
+    assert!(history.problems.is_empty(), "{:?}", history.problems);
+    assert_eq!((kept as u64, broken), (THREADS * ROUNDS + 1, 0));
     if require_conflicts {
         assert!(conflicts > 0, "the threads never raced; the test proved nothing");
     }
@@ -114,4 +128,89 @@ fn c3_read_modify_write_loses_no_update_fs() {
 #[test]
 fn c3_read_modify_write_loses_no_update_memory() {
     c3(&Backend::memory(), false);
+}
+
+/// Threads race deletes, restores from the trash and updates of one workflow: at the
+/// end it is in exactly one place (live or one trash entry) with every revision kept.
+fn trash_races(backend: &Backend) {
+    const THREADS: usize = 8;
+    const ROUNDS: usize = 40;
+    let m = backend.manager();
+    m.save("shared", &ir(0), "0").unwrap();
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let m: WorkflowManager = backend.manager();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut done = [0usize; 3];
+                for round in 0..ROUNDS {
+                    let ok = match (t + round) % 3 {
+                        0 => match m.delete("shared", IfCalled::Refuse) {
+                            Ok(_) => true,
+                            Err(StoreError::WorkflowNotFound { .. }) => false,
+                            Err(e) => panic!("delete: {e}"),
+                        },
+                        1 => match m.restore_trashed("shared") {
+                            Ok(_) => true,
+                            Err(
+                                StoreError::WorkflowExists { .. } | StoreError::NotInTrash { .. },
+                            ) => false,
+                            Err(e) => panic!("restore: {e}"),
+                        },
+                        _ => {
+                            let doc = match m.load("shared") {
+                                Ok(doc) => doc,
+                                Err(StoreError::WorkflowNotFound { .. }) => continue,
+                                Err(e) => panic!("load: {e}"),
+                            };
+                            let next = doc.revision.to_string();
+                            match m.update("shared", &ir(doc.revision), &next, doc.revision) {
+                                Ok(_) => true,
+                                Err(
+                                    StoreError::Conflict { .. }
+                                    | StoreError::WorkflowNotFound { .. },
+                                ) => false,
+                                Err(e) => panic!("update: {e}"),
+                            }
+                        }
+                    };
+                    done[(t + round) % 3] += usize::from(ok);
+                }
+                done
+            })
+        })
+        .collect();
+    let mut done = [0usize; 3];
+    for h in handles {
+        let d = h.join().expect("no panic");
+        (0..3).for_each(|i| done[i] += d[i]);
+    }
+    let live = m.exists("shared").unwrap();
+    let trashed = m.trash().unwrap().entries.len();
+    println!(
+        "trash races: deletes {}, restores {}, updates {}; live {live}, trash entries {trashed}",
+        done[0], done[1], done[2]
+    );
+    assert_eq!(usize::from(live) + trashed, 1, "the workflow is not in exactly one place");
+    if !live {
+        m.restore_trashed("shared").unwrap();
+    }
+    let history = m.history("shared").unwrap();
+    assert!(history.problems.is_empty(), "{:?}", history.problems);
+    let revisions: Vec<u64> = history.revisions.iter().map(|d| d.revision).collect();
+    let expected: Vec<u64> = (1..=done[2] as u64 + 1).collect();
+    assert_eq!(revisions, expected, "a revision was lost");
+    assert!(done[0] > 0 && done[1] > 0, "nothing raced");
+}
+
+#[test]
+fn concurrent_deletes_restores_and_updates_keep_one_workflow_in_one_place_fs() {
+    trash_races(&Backend::fs());
+}
+
+#[test]
+fn concurrent_deletes_restores_and_updates_keep_one_workflow_in_one_place_memory() {
+    trash_races(&Backend::memory());
 }

@@ -2,7 +2,7 @@
 //! raw trait, run against every backend (in-memory, filesystem, filesystem on `SimFs`).
 
 use pflow_ir::Timestamp;
-use pflow_store::{Change, StoreError};
+use pflow_store::{Change, IfCalled, StoreError};
 
 use crate::common::{Backend, doc, invalid_ir, ir, name};
 
@@ -19,6 +19,7 @@ macro_rules! conformance {
         }
     };
 }
+pub(crate) use conformance;
 
 conformance!(
     save_then_load_round_trips,
@@ -162,7 +163,7 @@ fn delete_removes_and_frees_the_name(b: &Backend) {
     let m = b.manager();
     m.save("fix-issue", &ir(1), "").unwrap();
     m.save("keep", &ir(1), "").unwrap();
-    m.delete("fix-issue").unwrap();
+    m.delete("fix-issue", IfCalled::Refuse).unwrap();
     assert!(!m.exists("fix-issue").unwrap());
     assert!(matches!(m.load("fix-issue"), Err(StoreError::WorkflowNotFound { .. })));
     let names: Vec<String> =
@@ -174,10 +175,16 @@ fn delete_removes_and_frees_the_name(b: &Backend) {
 
 fn delete_of_a_missing_workflow_is_not_found(b: &Backend) {
     let m = b.manager();
-    assert!(matches!(m.delete("ghost"), Err(StoreError::WorkflowNotFound { .. })));
+    assert!(matches!(
+        m.delete("ghost", IfCalled::Refuse),
+        Err(StoreError::WorkflowNotFound { .. })
+    ));
     m.save("ghost", &ir(1), "").unwrap();
-    m.delete("ghost").unwrap();
-    assert!(matches!(m.delete("ghost"), Err(StoreError::WorkflowNotFound { .. })));
+    m.delete("ghost", IfCalled::Refuse).unwrap();
+    assert!(matches!(
+        m.delete("ghost", IfCalled::Refuse),
+        Err(StoreError::WorkflowNotFound { .. })
+    ));
 }
 
 fn invalid_names_are_refused_by_every_operation(b: &Backend) {
@@ -192,7 +199,7 @@ fn invalid_names_are_refused_by_every_operation(b: &Backend) {
     check(m.load_ir(bad).map(drop));
     check(m.exists(bad).map(drop));
     check(m.update(bad, &ir(1), "", 1).map(drop));
-    check(m.delete(bad));
+    check(m.delete(bad, IfCalled::Refuse).map(drop));
     check(m.locate(bad).map(drop));
     assert!(m.list_all().unwrap().workflows.is_empty());
 }
@@ -235,7 +242,7 @@ fn a_corrupt_entry_is_reported_not_fatal(b: &Backend) {
     corrupt(m.update("bad", &ir(2), "", 1).map(drop));
     assert!(m.exists("bad").unwrap());
     assert!(matches!(m.save("bad", &ir(2), ""), Err(StoreError::WorkflowExists { .. })));
-    m.delete("bad").unwrap();
+    m.delete("bad", IfCalled::Refuse).unwrap();
     assert!(m.list_all().unwrap().problems.is_empty());
     m.save("bad", &ir(3), "").unwrap();
     assert_eq!(m.load("bad").unwrap().ir, ir(3));
@@ -268,8 +275,11 @@ fn raw_trait_obeys_the_same_rules(b: &Backend) {
         Err(StoreError::WorkflowNotFound { .. })
     ));
     assert_eq!(store.list().unwrap().workflows.len(), 1);
-    store.delete(&name("raw")).unwrap();
-    assert!(matches!(store.delete(&name("raw")), Err(StoreError::WorkflowNotFound { .. })));
+    store.delete(&name("raw"), Timestamp::now()).unwrap();
+    assert!(matches!(
+        store.delete(&name("raw"), Timestamp::now()),
+        Err(StoreError::WorkflowNotFound { .. })
+    ));
     assert!(matches!(store.load(&name("raw")), Err(StoreError::WorkflowNotFound { .. })));
     assert!(!store.exists(&name("raw")).unwrap());
     assert!(store.locate(&name("raw")).0.contains("raw"));

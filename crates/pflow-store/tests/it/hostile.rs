@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pflow_store::{FsStore, Listing, StoreError, WorkflowManager, WorkflowStore};
+use pflow_store::{FsStore, IfCalled, Listing, StoreError, WorkflowManager, WorkflowStore};
 use rustix::fs::{CWD, FileType, Mode};
 
 use crate::common::{Backend, doc, file_of, ir};
@@ -50,8 +50,14 @@ fn every_operation(m: &WorkflowManager, n: &str) -> Vec<Result<(), StoreError>> 
         m.load_ir(n).map(drop),
         m.exists(n).map(drop),
         m.update(n, &ir(1), "", 1).map(drop),
-        m.delete(n),
+        m.delete(n, IfCalled::Refuse).map(drop),
         m.locate(n).map(drop),
+        m.history(n).map(drop),
+        m.load_revision(n, 1).map(drop),
+        m.restore_revision(n, 1, None).map(drop),
+        m.callers(n).map(drop),
+        m.restore_trashed(n).map(drop),
+        m.purge(Some(n), None).map(drop),
     ]
 }
 
@@ -138,8 +144,8 @@ fn h2_planted_symlinks_are_never_followed() {
         assert!(matches!(m.save(n, &ir(3), ""), Err(StoreError::WorkflowExists { .. })));
     }
     // Deleting removes the link, not what it points to.
-    m.delete("outside").unwrap();
-    m.delete("lock").unwrap();
+    m.delete("outside", IfCalled::Refuse).unwrap();
+    m.delete("lock", IfCalled::Refuse).unwrap();
     assert!(!workflows.join("outside.json").exists());
     assert_eq!(fs::read(&outside).unwrap(), outside_before);
     assert!(fs::symlink_metadata(&lock).unwrap().is_file());

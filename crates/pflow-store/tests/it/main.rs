@@ -8,7 +8,9 @@
 mod common;
 mod concurrency;
 mod conformance;
+mod conformance_history;
 mod faults;
 mod hostile;
 mod index;
+mod layout;
 mod model;

@@ -1,14 +1,18 @@
-//! `pflow workflow`: save, list, show, delete and locate saved workflows.
+//! `pflow workflow`: save, list, show, delete and locate saved workflows; their history
+//! and the trash.
 //!
 //! Each subcommand lives in its own file under `workflow/`; this module only dispatches.
 //! They all speak to the store through the [`WorkflowManager`] that
 //! [`crate::store::open_manager`] opens, so `--home` and `PFLOW_HOME` apply to all.
 
 mod delete;
+mod history;
 mod list;
 mod path;
+mod restore;
 mod save;
 mod show;
+mod trash;
 
 use clap::{Args, Subcommand};
 use pflow_store::{StoreError, WorkflowManager};
@@ -17,7 +21,7 @@ use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
 use crate::output::Output;
 
-/// Save, list, show and delete workflows kept by name
+/// Save, list, show and delete workflows kept by name; see their history and the trash
 #[derive(Debug, Args)]
 pub(crate) struct WorkflowArgs {
     #[command(subcommand)]
@@ -31,6 +35,9 @@ enum WorkflowCommand {
     Show(show::ShowArgs),
     Delete(delete::DeleteArgs),
     Path(path::PathArgs),
+    History(history::HistoryArgs),
+    Restore(restore::RestoreArgs),
+    Trash(trash::TrashArgs),
 }
 
 /// Runs a `pflow workflow` subcommand.
@@ -42,6 +49,9 @@ pub(crate) fn run(args: WorkflowArgs, global: &GlobalArgs, out: &Output) -> Outc
         WorkflowCommand::Show(args) => show::run(args, &manager, out),
         WorkflowCommand::Delete(args) => delete::run(args, &manager, out),
         WorkflowCommand::Path(args) => path::run(args, &manager, out),
+        WorkflowCommand::History(args) => history::run(args, &manager, out),
+        WorkflowCommand::Restore(args) => restore::run(args, &manager, out),
+        WorkflowCommand::Trash(args) => trash::run(args, &manager, out),
     }
 }
 

@@ -1,19 +1,23 @@
-//! `pflow workflow delete`: remove a saved workflow, asking first on a terminal.
+//! `pflow workflow delete`: move a saved workflow to the trash, asking first on a
+//! terminal, and refusing one that other saved workflows call.
 
 use std::io::IsTerminal;
 
 use clap::Args;
 use inquire::InquireError;
-use pflow_store::WorkflowManager;
+use pflow_ir::WorkflowName;
+use pflow_store::{IfCalled, StoreError, WorkflowManager};
 
 use crate::commands::Outcome;
 use crate::exit;
 use crate::output::Output;
 use crate::report::CliError;
 
-/// Delete a saved workflow
+/// Delete a saved workflow: move it, with its history, to the trash
 ///
 /// On a terminal it asks for confirmation (default no); anywhere else it needs `--yes`.
+/// A workflow that other saved workflows call by name is kept unless `--force` is given.
+/// `pflow workflow trash restore NAME` brings it back.
 #[derive(Debug, Args)]
 pub(crate) struct DeleteArgs {
     /// The workflow's name
@@ -21,36 +25,57 @@ pub(crate) struct DeleteArgs {
     /// Delete without asking
     #[arg(short, long)]
     yes: bool,
+    /// Delete it even if other saved workflows call it (they fail until it is restored)
+    #[arg(long)]
+    force: bool,
 }
 
 pub(super) fn run(args: DeleteArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     let name = args.name.as_str();
-    // Fail on a typo before asking anything.
+    // Fail on a typo, or on a workflow others need, before asking anything.
     super::require_existing(manager, name)?;
-    if !args.yes && !confirm(name)? {
+    let callers = manager.callers(name)?;
+    if !callers.is_empty() && !args.force {
+        let name = WorkflowName::new(name)?;
+        return Err(StoreError::HasCallers { name, callers }.into());
+    }
+    let question = format!("Delete workflow `{name}`? [y/N]");
+    if !args.yes && !confirm(&question, &format!("delete `{name}`"), "delete")? {
         out.message(&format!("kept `{name}`"));
         return Ok(exit::SUCCESS);
     }
-    let location = manager.locate(name)?;
-    manager.delete(name)?;
-    out.message(&format!("deleted `{name}` ({location})"));
+    let if_called = if args.force { IfCalled::DeleteAnyway } else { IfCalled::Refuse };
+    manager.delete(name, if_called)?;
+    out.message(&format!(
+        "deleted `{name}`: moved to the trash with its history \
+         (`pflow workflow trash restore {name}` brings it back)"
+    ));
+    if !callers.is_empty() {
+        let names: Vec<String> = callers.iter().map(|c| format!("`{c}`")).collect();
+        let (call, fail) = if names.len() == 1 { ("calls", "fails") } else { ("call", "fail") };
+        out.warning(&format!(
+            "{} {call} `{name}` and {fail} until it is restored",
+            names.join(", ")
+        ));
+    }
     Ok(exit::SUCCESS)
 }
 
-/// Asks `Delete workflow `NAME`?` on the terminal; refuses when there is none.
-fn confirm(name: &str) -> anyhow::Result<bool> {
+/// Asks `question` on the terminal; refuses to `action` when there is none (`verb` names
+/// the action in the hint).
+pub(super) fn confirm(question: &str, action: &str, verb: &str) -> anyhow::Result<bool> {
     // The prompt is drawn on stderr and read from stdin: both must be a terminal, or a
     // script could hang or answer by accident.
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(CliError::usage(format!(
-            "refusing to delete `{name}` without confirmation: not running on a terminal"
+            "refusing to {action} without confirmation: not running on a terminal"
         ))
-        .hint("pass `--yes` to delete without asking")
+        .hint(format!("pass `--yes` to {verb} without asking"))
         .into());
     }
     // The default ("no") is spelled in the question and applied by the parser: inquire
     // would print a default value in parentheses.
-    let answer = inquire::Confirm::new(&format!("Delete workflow `{name}`? [y/N]"))
+    let answer = inquire::Confirm::new(question)
         .with_parser(&|answer| match answer.trim().to_lowercase().as_str() {
             "" | "n" | "no" => Ok(false),
             "y" | "yes" => Ok(true),
@@ -66,7 +91,7 @@ fn confirm(name: &str) -> anyhow::Result<bool> {
             Err(CliError::new("interrupted").code(exit::INTERRUPTED).into())
         }
         Err(e) => Err(CliError::new(format!("cannot ask for confirmation: {e}"))
-            .hint("pass `--yes` to delete without asking")
+            .hint(format!("pass `--yes` to {verb} without asking"))
             .into()),
     }
 }

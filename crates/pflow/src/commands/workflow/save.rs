@@ -115,7 +115,6 @@ fn replace(
     }
 }
 
-
 /// The findings on an IR, with paths relative to the value it sits in (`ir.nodes[0]…`
 /// inside a stored document), as [`WorkflowSource::validate`] gives them.
 fn within(prefix: &str, diagnostics: Diagnostics) -> Diagnostics {

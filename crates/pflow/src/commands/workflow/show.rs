@@ -1,7 +1,7 @@
 //! `pflow workflow show`: one saved workflow, for people or as JSON.
 
 use clap::Args;
-use pflow_ir::{Document, InputSpec, OutputSpec};
+use pflow_ir::{Document, InputSpec, OutputSpec, WorkflowName};
 use pflow_store::WorkflowManager;
 
 use crate::commands::Outcome;
@@ -19,10 +19,17 @@ pub(crate) struct ShowArgs {
     /// Print the whole stored document as JSON (with `--ir`: just the IR)
     #[arg(long)]
     json: bool,
+    /// Show revision N from the workflow's history instead of the current one
+    #[arg(long, value_name = "N")]
+    revision: Option<u64>,
 }
 
 pub(super) fn run(args: ShowArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
-    let doc = manager.load(&args.name)?;
+    let current = manager.load(&args.name)?;
+    let doc = match args.revision {
+        Some(revision) => manager.load_revision(&args.name, revision)?,
+        None => current.clone(),
+    };
     if args.ir {
         let json = serde_json::to_string_pretty(&doc.ir).expect("an IR serializes to JSON");
         out.data(&json)?;
@@ -30,13 +37,15 @@ pub(super) fn run(args: ShowArgs, manager: &WorkflowManager, out: &Output) -> Ou
         out.data(&doc.to_pretty_json())?;
     } else {
         let location = manager.locate(&args.name)?;
-        out.data(&describe(&doc, &location.to_string()))?;
+        let callers = manager.callers(&args.name)?;
+        out.data(&describe(&doc, &location.to_string(), &callers, current.revision))?;
     }
     Ok(exit::SUCCESS)
 }
 
-/// The human view of a document.
-fn describe(doc: &Document, location: &str) -> String {
+/// The human view of a document (revision `doc.revision` of a workflow now at `current`,
+/// called by `callers`).
+fn describe(doc: &Document, location: &str, callers: &[WorkflowName], current: u64) -> String {
     let mut text = String::new();
     let mut field = |label: &str, value: &str| {
         let mut lines = value.lines();
@@ -52,11 +61,18 @@ fn describe(doc: &Document, location: &str) -> String {
     field("name", doc.name.as_str());
     let description = if doc.description.trim().is_empty() { "(none)" } else { &doc.description };
     field("description", description);
-    field("revision", &doc.revision.to_string());
+    if doc.revision == current {
+        field("revision", &doc.revision.to_string());
+    } else {
+        field("revision", &format!("{} (the current one is {current})", doc.revision));
+    }
     field("created", &doc.created_at.to_string());
     field("updated", &doc.updated_at.to_string());
     field("path", location);
     field("nodes", &doc.ir.nodes.len().to_string());
+    let calls: Vec<String> = pflow_ir::workflow_calls(&doc.ir);
+    field("calls", &names(calls.iter().map(String::as_str)));
+    field("called by", &names(callers.iter().map(WorkflowName::as_str)));
 
     text.push_str("\ninputs:\n");
     let inputs: Vec<[String; 4]> = doc.ir.inputs.iter().map(|(n, s)| input_row(n, s)).collect();
@@ -69,6 +85,12 @@ fn describe(doc: &Document, location: &str) -> String {
     text.push_str(&example(doc));
     text.push('\n');
     text
+}
+
+/// `` `a`, `b` `` or `(none)`.
+fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    if quoted.is_empty() { "(none)".to_owned() } else { quoted.join(", ") }
 }
 
 fn input_row(name: &str, spec: &InputSpec) -> [String; 4] {
