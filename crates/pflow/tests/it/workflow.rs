@@ -96,6 +96,13 @@ fn save_of_an_existing_name_fails_and_force_updates() {
         --- stderr
         saved `hello` (revision 2) to [HOME]/workflows/hello.json
         "#);
+    // The same content again makes no revision, and says so.
+    assert_snapshot!(sandbox.run(&["workflow", "save", "fix.json", "--name", "hello", "--force"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        `hello` is unchanged (revision 2) at [HOME]/workflows/hello.json: same IR and description
+        "#);
     assert_snapshot!(sandbox.run(&["workflow", "save", "hello.json", "--name", "brand-new", "--force"]), @r#"
         exit: 0
         --- stdout

@@ -57,11 +57,19 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
     let saved = if args.force {
         replace(manager, &name, &ir, description, args.expect_revision)
     } else {
-        manager.save(name.as_str(), &ir, description.as_deref().unwrap_or("")).map(|l| (1, l))
+        manager
+            .save(name.as_str(), &ir, description.as_deref().unwrap_or(""))
+            .map(|location| Saved { revision: 1, location, changed: true })
     };
     match saved {
-        Ok((revision, location)) => {
+        Ok(Saved { revision, location, changed: true }) => {
             out.message(&format!("saved `{name}` (revision {revision}) to {location}"));
+            Ok(exit::SUCCESS)
+        }
+        Ok(Saved { revision, location, changed: false }) => {
+            out.message(&format!(
+                "`{name}` is unchanged (revision {revision}) at {location}: same IR and description"
+            ));
             Ok(exit::SUCCESS)
         }
         // Problems only the manager can see: calls to saved workflows (missing ones,
@@ -81,27 +89,38 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
     }
 }
 
+/// What a save did.
+struct Saved {
+    /// The revision the workflow is at now.
+    revision: u64,
+    /// Where it lives.
+    location: Location,
+    /// False when the content was the same and no revision was made.
+    changed: bool,
+}
+
 /// Updates `name` from the revision it holds now (or `expected`), or creates it.
-///
-/// Returns the new revision and where it lives.
 fn replace(
     manager: &WorkflowManager,
     name: &WorkflowName,
     ir: &WorkflowIr,
     description: Option<String>,
     expected: Option<u64>,
-) -> Result<(u64, Location), StoreError> {
+) -> Result<Saved, StoreError> {
     match manager.load(name.as_str()) {
         Ok(current) => {
             let description = description.unwrap_or(current.description);
             let expected = expected.unwrap_or(current.revision);
             let doc = manager.update(name.as_str(), ir, &description, expected)?;
-            Ok((doc.revision, manager.locate(name.as_str())?))
+            // An update with the same content makes no revision: the store hands back the
+            // document at the revision we expected.
+            let changed = doc.revision != expected;
+            Ok(Saved { revision: doc.revision, location: manager.locate(name.as_str())?, changed })
         }
         Err(StoreError::WorkflowNotFound { .. }) if expected.is_none() => {
             let description = description.unwrap_or_default();
             match manager.save(name.as_str(), ir, &description) {
-                Ok(location) => Ok((1, location)),
+                Ok(location) => Ok(Saved { revision: 1, location, changed: true }),
                 // Someone created it between our look and our write: theirs stays, and
                 // the caller hears of the race as a conflict with "absent" (revision 0).
                 Err(StoreError::WorkflowExists { name }) => {
