@@ -1,9 +1,14 @@
 //! A node's resolved params, with typed getters whose errors name the param.
 
+use std::time::Duration;
+
 use pflow_ir::ValueType;
 use serde_json::{Map, Value};
 
 use crate::NodeError;
+
+/// The longest timeout a node honours (a year); a larger `timeout` param means the same.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The params a node runs with: templates resolved, defaults from its spec filled in.
 ///
@@ -72,6 +77,22 @@ impl Params {
             }),
             Some(other) => Err(wrong_type(name, ValueType::Integer, other)),
         }
+    }
+
+    /// The `timeout` param in seconds, `default_secs` when absent, as a duration.
+    ///
+    /// It must be positive (zero, negative and NaN are errors naming the param). Anything
+    /// beyond a year means the same as a year: as good as no timeout, and
+    /// small enough that clock arithmetic on it holds.
+    pub fn timeout_secs(&self, default_secs: f64) -> Result<Duration, NodeError> {
+        let seconds = self.number("timeout")?.unwrap_or(default_secs);
+        // `is_nan` too: NaN compares false with everything.
+        if seconds.is_nan() || seconds <= 0.0 {
+            return Err(NodeError::new(format!(
+                "param `timeout` must be positive, got `{seconds}`"
+            )));
+        }
+        Ok(Duration::try_from_secs_f64(seconds).unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT))
     }
 
     /// An object param.

@@ -1,7 +1,7 @@
 //! The execution model of SPEC §5.1: one node at a time, actions pick edges, outputs live
 //! under node ids, and the result comes from the declared outputs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -143,7 +143,9 @@ impl Runtime {
     ) -> Result<RunOutput, ExecError> {
         let inputs = check_inputs(ir, inputs)?;
         let graph = Graph::new(ir)?;
-        let mut scope = Scope { inputs, outputs: HashMap::with_capacity(ir.nodes.len()) };
+        let roots =
+            ir.inputs.keys().cloned().chain(ir.nodes.iter().map(|n| n.id.clone())).collect();
+        let mut scope = Scope { roots, inputs, outputs: HashMap::with_capacity(ir.nodes.len()) };
         let mut order: Vec<usize> = Vec::with_capacity(ir.nodes.len());
         let mut visited = vec![false; ir.nodes.len()];
         let mut current = Some(graph.start);
@@ -280,7 +282,12 @@ impl<'ir> Graph<'ir> {
 }
 
 /// What templates can see: the workflow's inputs and the outputs of the nodes that ran.
+///
+/// Whether a bare `$name` is a reference is decided by `roots`, every declared input and
+/// node id (SPEC §3.2), not by which values exist: a bare `$b.x` for a node `b` that did
+/// not run fails like `${b.x}` instead of staying text.
 struct Scope {
+    roots: HashSet<String>,
     inputs: Map<String, Value>,
     outputs: HashMap<String, Value>,
 }
@@ -288,6 +295,10 @@ struct Scope {
 impl TemplateScope for Scope {
     fn root(&self, name: &str) -> Option<&Value> {
         self.outputs.get(name).or_else(|| self.inputs.get(name))
+    }
+
+    fn is_root(&self, name: &str) -> bool {
+        self.roots.contains(name) || self.root(name).is_some()
     }
 
     fn root_names(&self) -> Vec<String> {

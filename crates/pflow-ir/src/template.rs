@@ -62,6 +62,14 @@ pub trait TemplateScope {
     /// The value of a root name, when the scope has it.
     fn root(&self, name: &str) -> Option<&Value>;
 
+    /// Whether a bare `$name` is a reference rather than text. By default, when the
+    /// scope has a value for `name`; a scope that knows names without a value yet (a
+    /// workflow's node that has not run) says so here, so that a bare reference to such a
+    /// name fails like the braced form instead of staying text.
+    fn is_root(&self, name: &str) -> bool {
+        self.root(name).is_some()
+    }
+
     /// Every root name, for "did you mean" hints in errors; empty by default.
     fn root_names(&self) -> Vec<String> {
         Vec::new()
@@ -270,7 +278,7 @@ impl Template {
     /// Resolves the template against `scope` (see [`resolve_str`]).
     pub fn resolve<S: TemplateScope + ?Sized>(&self, scope: &S) -> Result<Value, ResolveErrorKind> {
         if let [Segment::Ref(r)] = self.segments.as_slice()
-            && (r.braced || scope.root(&r.root).is_some())
+            && (r.braced || scope.is_root(&r.root))
         {
             return r.resolve(scope).cloned();
         }
@@ -278,7 +286,7 @@ impl Template {
         for segment in &self.segments {
             match segment {
                 Segment::Text(text) => out.push_str(text),
-                Segment::Ref(r) if !r.braced && scope.root(&r.root).is_none() => {
+                Segment::Ref(r) if !r.braced && !scope.is_root(&r.root) => {
                     out.push_str(&r.text);
                 }
                 Segment::Ref(r) => match r.resolve(scope)? {

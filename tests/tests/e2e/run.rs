@@ -214,6 +214,17 @@ fn a_file_runs_with_its_references_relative_to_it() {
 }
 
 #[test]
+fn a_directory_named_like_a_saved_workflow_does_not_hide_it() {
+    let home = TestHome::new();
+    let ir = json!({"ir_version": "0.1.0",
+        "nodes": [{"id": "e", "type": "echo", "params": {"message": "saved greet"}}]});
+    save(&home, "greet", &ir);
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir(cwd.path().join("greet")).unwrap();
+    let run = run_in(&home, cwd.path(), &["run", "greet"], b"");
+    assert_eq!(run.transcript(), "exit: 0\n--- stdout\nsaved greet\n--- stderr\n");
+}
+#[test]
 fn a_reference_from_stdin_is_relative_to_the_current_directory() {
     let home = TestHome::new();
     let dir = tempfile::tempdir().unwrap();

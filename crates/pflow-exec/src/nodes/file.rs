@@ -4,16 +4,22 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 use pflow_ir::NodeSpec;
 use pflow_ir::ValueType::{Boolean, Integer, String as Str};
-use rustix::fs::{CWD, RenameFlags};
+use pflow_store::read_regular_file_follow;
+use rustix::fs::{CWD, OFlags, RenameFlags};
 use rustix::io::Errno;
 use serde_json::{Map, Value, json};
 
 use super::{optional, output, required, spec};
+use crate::refs::full_message;
 use crate::{Node, NodeContext, NodeError, NodeOutcome, Params};
+
+/// The largest file `read-file` reads: 64 MiB. A bigger file is an error, not read at all.
+pub(crate) const MAX_READ_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The encodings `read-file` accepts, as spelled in messages.
 const ENCODINGS: &str = "`utf-8` or `latin-1`";
@@ -49,7 +55,8 @@ impl Node for ReadFile {
     fn execute(&self, params: &Params, _ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
         let path = params.required_str("file_path")?;
         let encoding = params.str("encoding")?.unwrap_or("utf-8");
-        let bytes = fs::read(path).map_err(|e| io_error("read", path, &e))?;
+        let bytes = read_regular_file_follow(Path::new(path), MAX_READ_BYTES)
+            .map_err(|e| NodeError::new(format!("cannot read `{path}`: {}", full_message(&e))))?;
         let content = match encoding.to_ascii_lowercase().as_str() {
             "utf-8" | "utf8" => String::from_utf8(bytes).map_err(|e| {
                 NodeError::new(format!(
@@ -115,13 +122,9 @@ impl Node for WriteFile {
             }
         };
         create_parent(path)?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .append(append)
-            .truncate(!append)
-            .open(path)
-            .map_err(|e| io_error("open", path, &e))?;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).append(append).truncate(!append);
+        let mut file = open_regular(&options, path).map_err(|e| io_error("open", path, &e))?;
         file.write_all(content.as_bytes()).map_err(|e| io_error("write", path, &e))?;
         let mut outputs = one("file_path", json!(path));
         outputs.insert("bytes_written".to_owned(), json!(content.len()));
@@ -286,17 +289,17 @@ fn transfer_args(params: &Params) -> Result<(&str, &str, bool), NodeError> {
 /// Copies the file `source` to `dest`; without `overwrite`, an existing `dest` is refused
 /// atomically (the destination is created with `O_EXCL`).
 fn copy(source: &str, dest: &str, overwrite: bool) -> Result<(), NodeError> {
-    let meta = fs::metadata(source).map_err(|e| io_error("copy", source, &e))?;
-    if !meta.is_file() {
-        return Err(NodeError::new(format!("`{source}` is not a regular file")));
-    }
+    // Opened before anything else, without blocking (a FIFO would wait for a writer), and
+    // checked on the open descriptor so the path cannot be swapped in between.
+    let mut input = open_regular(OpenOptions::new().read(true), source)
+        .map_err(|e| io_error("copy", source, &e))?;
+    let meta = input.metadata().map_err(|e| io_error("copy", source, &e))?;
     if let (Ok(a), Ok(b)) = (fs::canonicalize(source), fs::canonicalize(dest))
         && a == b
     {
         return Err(NodeError::new(format!("`{source}` and `{dest}` are the same file")));
     }
     create_parent(dest)?;
-    let mut input = File::open(source).map_err(|e| io_error("open", source, &e))?;
     let mut options = OpenOptions::new();
     options.write(true);
     if overwrite {
@@ -304,7 +307,7 @@ fn copy(source: &str, dest: &str, overwrite: bool) -> Result<(), NodeError> {
     } else {
         options.create_new(true);
     }
-    let mut output = options.open(dest).map_err(|e| {
+    let mut output = open_regular(&options, dest).map_err(|e| {
         if e.kind() == io::ErrorKind::AlreadyExists {
             dest_exists(dest)
         } else {
@@ -313,6 +316,43 @@ fn copy(source: &str, dest: &str, overwrite: bool) -> Result<(), NodeError> {
     })?;
     io::copy(&mut input, &mut output).map_err(|e| io_error("copy to", dest, &e))?;
     output.set_permissions(meta.permissions()).map_err(|e| io_error("set permissions of", dest, &e))
+}
+
+/// Opens `path` as `options` say (read, or write with create, truncate, append,
+/// exclusive), but only as a regular file, checked on the open descriptor so the path
+/// cannot be swapped in between. The open itself does not block: a FIFO would wait for
+/// the other end (forever, uninterruptibly), and a device is not a file.
+fn open_regular(options: &OpenOptions, path: &str) -> io::Result<File> {
+    // `O_NONBLOCK` for the open only; cleared once the file is known to be regular.
+    let mut options = options.clone();
+    options.custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32);
+    let file = options.open(path).map_err(|e| match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => not_regular(&meta),
+        _ => e,
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    rustix::fs::fcntl_setfl(&file, rustix::fs::fcntl_getfl(&file)? - OFlags::NONBLOCK)?;
+    Ok(file)
+}
+
+/// The error for something that is not a regular file, saying what it is.
+fn not_regular(meta: &fs::Metadata) -> io::Error {
+    let ty = meta.file_type();
+    let kind = if ty.is_dir() {
+        "a directory"
+    } else if ty.is_fifo() {
+        "a FIFO"
+    } else if ty.is_socket() {
+        "a socket"
+    } else if ty.is_char_device() || ty.is_block_device() {
+        "a device"
+    } else {
+        "something else"
+    };
+    io::Error::other(format!("not a regular file ({kind})"))
 }
 
 /// Creates the parent directories of `path`.

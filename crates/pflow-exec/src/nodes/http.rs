@@ -1,12 +1,17 @@
 //! `http`: one HTTP request with `ureq`; a JSON response body is parsed.
+//!
+//! The request runs on a thread of its own while the node watches the stop flag, so a
+//! cancelled run returns at once rather than at the request's timeout.
 
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
 use std::time::Duration;
 
 use pflow_ir::NodeSpec;
 use pflow_ir::ValueType::{Boolean, Integer, Number, Object, String as Str};
 use serde_json::{Map, Value, json};
-use ureq::Agent;
-use ureq::http::{Method, Request};
+use ureq::http::{Method, Request, StatusCode};
+use ureq::{Agent, AsSendBody};
 
 use super::{optional, output, required, spec};
 use crate::{Node, NodeContext, NodeError, NodeOutcome, Params};
@@ -14,8 +19,8 @@ use crate::{Node, NodeContext, NodeError, NodeOutcome, Params};
 /// The timeout when the workflow gives none, in seconds.
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
-/// The longest timeout honoured (a year); a larger one means the same.
-const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+/// How often a waiting request looks at the stop flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// The largest response body read: 16 MiB.
 const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
@@ -85,13 +90,13 @@ impl Node for Http {
         &self.spec
     }
 
-    fn execute(&self, params: &Params, _ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
+    fn execute(&self, params: &Params, ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
         let url = params.required_str("url")?;
         let method_text = params.str("method")?.unwrap_or("GET").to_ascii_uppercase();
         let method = Method::from_bytes(method_text.as_bytes())
             .map_err(|_| NodeError::new(format!("invalid HTTP method `{method_text}`")))?;
         let headers = params.string_map("headers")?;
-        let timeout = timeout_of(params)?;
+        let timeout = params.timeout_secs(DEFAULT_TIMEOUT_SECS as f64)?;
         let ignore_errors = params.bool("ignore_errors")?.unwrap_or(false);
 
         let has_content_type = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
@@ -116,43 +121,51 @@ impl Node for Http {
             .http_status_as_error(false)
             .build()
             .new_agent();
-        let sent = match body {
-            Some(bytes) => agent.run(builder.body(bytes).map_err(invalid)?),
-            None => agent.run(builder.body(()).map_err(invalid)?),
-        };
-        let mut response =
-            sent.map_err(|e| NodeError::new(format!("{method_text} `{url}` failed: {e}")))?;
-
-        let status = response.status();
-        let mut response_headers = Map::new();
-        for (name, value) in response.headers() {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            match response_headers.get_mut(name.as_str()) {
-                Some(Value::String(existing)) => {
-                    existing.push_str(", ");
-                    existing.push_str(&value);
-                }
-                _ => {
-                    response_headers.insert(name.as_str().to_owned(), Value::String(value));
-                }
+        let (tx, rx) = mpsc::channel();
+        let (url_owned, method_owned) = (url.to_owned(), method_text.clone());
+        // The request runs on its own thread so that a cancelled run does not wait for it:
+        // the client cannot be interrupted, so a cancelled request is left to end at its
+        // timeout while the node returns at once.
+        match body {
+            Some(bytes) => {
+                let request = builder.body(bytes).map_err(invalid)?;
+                thread::spawn(move || {
+                    let _ = tx.send(exchange(&agent, request, &method_owned, &url_owned));
+                });
+            }
+            None => {
+                let request = builder.body(()).map_err(invalid)?;
+                thread::spawn(move || {
+                    let _ = tx.send(exchange(&agent, request, &method_owned, &url_owned));
+                });
             }
         }
-        let is_json = response.body().mime_type().is_some_and(is_json_mime);
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY_BYTES)
-            .read_to_vec()
-            .map_err(|e| NodeError::new(format!("cannot read the response of `{url}`: {e}")))?;
-        let body = if is_json && let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        let reply = loop {
+            if ctx.is_cancelled() {
+                return Err(NodeError::cancelled());
+            }
+            match rx.recv_timeout(CANCEL_POLL) {
+                Ok(reply) => break reply?,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(NodeError::new(format!(
+                        "{method_text} `{url}` failed: the request thread stopped"
+                    )));
+                }
+            }
+        };
+        let body = if reply.is_json
+            && let Ok(value) = serde_json::from_slice::<Value>(&reply.body)
+        {
             value
         } else {
-            Value::String(String::from_utf8_lossy(&bytes).into_owned())
+            Value::String(String::from_utf8_lossy(&reply.body).into_owned())
         };
 
+        let status = reply.status;
         let mut outputs = Map::with_capacity(3);
         outputs.insert("status_code".to_owned(), json!(status.as_u16()));
-        outputs.insert("headers".to_owned(), Value::Object(response_headers));
+        outputs.insert("headers".to_owned(), Value::Object(reply.headers));
         outputs.insert("body".to_owned(), body);
         if status.as_u16() >= 400 && !ignore_errors {
             return Err(NodeError::new(format!("{method_text} `{url}` returned status {status}"))
@@ -162,19 +175,49 @@ impl Node for Http {
     }
 }
 
+/// A response, read to the end.
+struct Reply {
+    status: StatusCode,
+    headers: Map<String, Value>,
+    is_json: bool,
+    body: Vec<u8>,
+}
+
+/// Sends `request` and reads the whole response (at most [`MAX_BODY_BYTES`] of body).
+fn exchange(
+    agent: &Agent,
+    request: Request<impl AsSendBody>,
+    method_text: &str,
+    url: &str,
+) -> Result<Reply, NodeError> {
+    let mut response = agent
+        .run(request)
+        .map_err(|e| NodeError::new(format!("{method_text} `{url}` failed: {e}")))?;
+    let mut headers = Map::new();
+    for (name, value) in response.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match headers.get_mut(name.as_str()) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            }
+            _ => {
+                headers.insert(name.as_str().to_owned(), Value::String(value));
+            }
+        }
+    }
+    let is_json = response.body().mime_type().is_some_and(is_json_mime);
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY_BYTES)
+        .read_to_vec()
+        .map_err(|e| NodeError::new(format!("cannot read the response of `{url}`: {e}")))?;
+    Ok(Reply { status: response.status(), headers, is_json, body })
+}
+
 /// Whether a media type is JSON (`application/json`, `application/problem+json`, …).
 fn is_json_mime(mime: &str) -> bool {
     let mime = mime.trim().to_ascii_lowercase();
     mime == "application/json" || mime.ends_with("+json")
-}
-
-/// The `timeout` param as a duration.
-fn timeout_of(params: &Params) -> Result<Duration, NodeError> {
-    let seconds = params.number("timeout")?.unwrap_or(DEFAULT_TIMEOUT_SECS as f64);
-    // `is_nan` too: NaN compares false with everything.
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Err(NodeError::new(format!("param `timeout` must be positive, got `{seconds}`")));
-    }
-    // Far beyond any real request; small enough that the client's clock arithmetic holds.
-    Ok(Duration::try_from_secs_f64(seconds).unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT))
 }

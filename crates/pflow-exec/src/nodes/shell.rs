@@ -32,6 +32,10 @@ const CANCEL_POLL: Duration = Duration::from_millis(50);
 /// process that left the group may still hold them).
 const DRAIN_AFTER_KILL: Duration = Duration::from_secs(2);
 
+/// The most of each of stdout and stderr that is kept: 16 MiB. A command that writes more
+/// fails the node (its pipe is still drained to the end, so it is never blocked).
+const MAX_STREAM_BYTES: u64 = 16 * 1024 * 1024;
+
 /// How much of stderr a failure message quotes.
 const STDERR_IN_MESSAGE: usize = 500;
 
@@ -103,7 +107,7 @@ impl Node for Shell {
 
     fn execute(&self, params: &Params, ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
         let command = params.required_str("command")?;
-        let timeout = timeout_of(params)?;
+        let timeout = params.timeout_secs(DEFAULT_TIMEOUT_SECS)?;
         let ignore_errors = params.bool("ignore_errors")?.unwrap_or(false);
         let stdin = params.get("stdin").map(|v| interpolation_text(v).into_bytes());
         let env = params.string_map("env")?;
@@ -132,15 +136,29 @@ impl Node for Shell {
             (None, Some(signal)) => 128 + signal,
             (None, None) => -1,
         };
-        let stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
+        let stderr = String::from_utf8_lossy(&outcome.stderr.bytes).into_owned();
         let mut outputs = Map::with_capacity(3);
-        outputs.insert("stdout".to_owned(), json!(String::from_utf8_lossy(&outcome.stdout)));
+        outputs.insert("stdout".to_owned(), json!(String::from_utf8_lossy(&outcome.stdout.bytes)));
         outputs.insert("stderr".to_owned(), json!(stderr));
         outputs.insert("exit_code".to_owned(), json!(exit_code));
         if outcome.timed_out {
             return Err(NodeError::new(format!(
                 "command timed out after {} s and was killed with its process group",
                 timeout.as_secs_f64()
+            ))
+            .with_outputs(outputs));
+        }
+        let overflowed = [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)]
+            .into_iter()
+            .filter(|(_, captured)| captured.overflowed)
+            .map(|(name, _)| name)
+            .collect::<Vec<_>>();
+        if !overflowed.is_empty() {
+            return Err(NodeError::new(format!(
+                "command wrote more than {} MiB to {}; pflow keeps at most that much of each \
+                 stream (write big outputs to a file instead)",
+                MAX_STREAM_BYTES / (1024 * 1024),
+                overflowed.join(" and ")
             ))
             .with_outputs(outputs));
         }
@@ -158,16 +176,16 @@ impl Node for Shell {
 /// What happened to the process.
 struct Finished {
     status: ExitStatus,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+    stdout: Captured,
+    stderr: Captured,
     timed_out: bool,
 }
 
 /// One message from the helper threads.
 enum Report {
     Exited(std::io::Result<ExitStatus>),
-    Stdout(Vec<u8>),
-    Stderr(Vec<u8>),
+    Stdout(Captured),
+    Stderr(Captured),
 }
 
 /// Starts `cmd` and waits for it to exit and close its pipes, killing its process group
@@ -200,13 +218,13 @@ fn run(
     if let Some(pipe) = child.stdout.take() {
         let tx = tx.clone();
         thread::spawn(move || {
-            let _ = tx.send(Report::Stdout(read_all(pipe)));
+            let _ = tx.send(Report::Stdout(read_capped(pipe)));
         });
     }
     if let Some(pipe) = child.stderr.take() {
         let tx = tx.clone();
         thread::spawn(move || {
-            let _ = tx.send(Report::Stderr(read_all(pipe)));
+            let _ = tx.send(Report::Stderr(read_capped(pipe)));
         });
     }
     thread::spawn(move || {
@@ -267,22 +285,31 @@ fn run(
     })
 }
 
-/// Reads a pipe to its end; a read error ends the output there.
-fn read_all(mut pipe: impl Read) -> Vec<u8> {
+/// Reads a pipe to its end, keeping the first [`MAX_STREAM_BYTES`] and draining (and
+/// dropping) the rest so the command never blocks on a full pipe; a read error ends the
+/// output there.
+fn read_capped(mut pipe: impl Read) -> Captured {
     let mut bytes = Vec::new();
-    let _ = pipe.read_to_end(&mut bytes);
-    bytes
+    let _ = pipe.by_ref().take(MAX_STREAM_BYTES).read_to_end(&mut bytes);
+    let mut overflowed = false;
+    let mut scratch = [0u8; 64 * 1024];
+    loop {
+        match pipe.read(&mut scratch) {
+            Ok(0) => break,
+            Ok(_) => overflowed = true,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    Captured { bytes, overflowed }
 }
 
-/// The `timeout` param as a duration.
-fn timeout_of(params: &Params) -> Result<Duration, NodeError> {
-    let seconds = params.number("timeout")?.unwrap_or(DEFAULT_TIMEOUT_SECS);
-    // `is_nan` too: NaN compares false with everything.
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Err(NodeError::new(format!("param `timeout` must be positive, got `{seconds}`")));
-    }
-    // Anything beyond what a Duration holds is as good as no timeout.
-    Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+/// What was kept of one output stream.
+#[derive(Default)]
+struct Captured {
+    bytes: Vec<u8>,
+    /// Whether the command wrote more than [`MAX_STREAM_BYTES`] (the rest was dropped).
+    overflowed: bool,
 }
 
 /// `: <the end of stderr>` for a failure message, or nothing when stderr is empty.

@@ -2,6 +2,10 @@
 
 use std::fs;
 use std::path::Path;
+use std::process::Command;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -121,7 +125,10 @@ fn copy_file_refuses_an_existing_destination_unless_overwrite() {
     assert_eq!(fs::read_to_string(&src).unwrap(), "source");
     let err = node("copy-file", json!({"source_path": s(dir.path()), "dest_path": s(&dest)}))
         .unwrap_err();
-    assert_eq!(err, format!("f: `{}` is not a regular file", dir.path().display()));
+    assert_eq!(
+        err,
+        format!("f: cannot copy `{}`: not a regular file (a directory)", dir.path().display())
+    );
 }
 
 #[test]
@@ -184,4 +191,71 @@ fn delete_file_deletes_and_handles_missing_files() {
         format!("f: `{}` is a directory, not a file", dir.path().display())
     );
     assert!(dir.path().exists());
+}
+
+/// Runs [`node`] on a thread and waits for it, generously: a node that blocks (on a FIFO,
+/// say) fails the test instead of hanging it.
+fn node_promptly(ty: &str, params: Value) -> Result<Value, String> {
+    let (tx, rx) = mpsc::channel();
+    let ty = ty.to_owned();
+    thread::spawn(move || {
+        let _ = tx.send(node(&ty, params));
+    });
+    rx.recv_timeout(Duration::from_secs(30)).expect("the node blocked instead of failing")
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn the_file_nodes_refuse_fifos_devices_and_huge_files_promptly() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let zero = dir.path().join("zero.txt");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    // Sparse: 64 MiB + 1 byte of size, nothing on disk.
+    let huge = dir.path().join("huge.txt");
+    fs::File::create(&huge).unwrap().set_len(64 * 1024 * 1024 + 1).unwrap();
+    let plain = dir.path().join("plain.txt");
+    fs::write(&plain, "plain").unwrap();
+
+    let read = |path: &Path| node_promptly("read-file", json!({"file_path": s(path)})).unwrap_err();
+    assert_eq!(
+        read(&fifo),
+        format!("f: cannot read `{}`: not a regular file (a FIFO)", fifo.display())
+    );
+    let err = read(&zero);
+    assert!(err.starts_with(&format!("f: cannot read `{}`: not a regular file (", zero.display())));
+    assert_eq!(
+        read(&huge),
+        format!("f: cannot read `{}`: too large: 67108865 bytes, limit 67108864", huge.display())
+    );
+
+    let dest = dir.path().join("dest.txt");
+    let err = node_promptly("copy-file", json!({"source_path": s(&fifo), "dest_path": s(&dest)}))
+        .unwrap_err();
+    assert_eq!(err, format!("f: cannot copy `{}`: not a regular file (a FIFO)", fifo.display()));
+    assert!(!dest.exists());
+    let err = node_promptly(
+        "copy-file",
+        json!({"source_path": s(&plain), "dest_path": s(&fifo), "overwrite": true}),
+    )
+    .unwrap_err();
+    assert_eq!(err, format!("f: cannot create `{}`: not a regular file (a FIFO)", fifo.display()));
+
+    let err =
+        node_promptly("write-file", json!({"file_path": s(&fifo), "content": "x"})).unwrap_err();
+    assert_eq!(err, format!("f: cannot open `{}`: not a regular file (a FIFO)", fifo.display()));
+    let err =
+        node_promptly("write-file", json!({"file_path": s(&fifo), "content": "x", "append": true}))
+            .unwrap_err();
+    assert_eq!(err, format!("f: cannot open `{}`: not a regular file (a FIFO)", fifo.display()));
+    // The regular files around them still work.
+    assert_eq!(
+        node_promptly("read-file", json!({"file_path": s(&plain)})).unwrap(),
+        json!({"content": "plain"})
+    );
 }

@@ -246,3 +246,32 @@ fn bad_requests_fail_clearly() {
     let err = http(json!({"url": "not a url"})).unwrap_err();
     assert!(err.starts_with("f: invalid request to `not a url`: "), "{err}");
 }
+
+#[test]
+fn cancelling_stops_a_request_that_gets_no_answer() {
+    use std::time::{Duration, Instant};
+
+    use pflow_exec::{CancelFlag, ExecError, Runtime};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/silent", listener.local_addr().unwrap());
+    let flag = CancelFlag::new();
+    let runtime = Runtime::builtin().with_cancel_flag(flag.clone());
+    // Cancels once the request is connected, and keeps the connection open, unanswered.
+    let canceller = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        flag.cancel();
+        (stream, Instant::now())
+    });
+    let result = crate::support::run_with(
+        &runtime,
+        json!({"ir_version": "0.1.0",
+            "nodes": [{"id": "get", "type": "http", "params": {"url": url, "timeout": 60}}]}),
+        json!({}),
+    );
+    let returned = Instant::now();
+    let (_stream, cancelled_at) = canceller.join().unwrap();
+    assert_eq!(crate::support::error(result), ExecError::Cancelled);
+    // Far below the 60 s request timeout: the node did not wait for the request.
+    assert!(returned.duration_since(cancelled_at) < Duration::from_secs(5));
+}

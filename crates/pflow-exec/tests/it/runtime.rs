@@ -131,6 +131,37 @@ fn an_error_edge_continues_with_the_message_and_partial_outputs() {
     );
 }
 
+/// SPEC §3.2: a bare `$b.message` is a reference because `b` is a node id, whether or not
+/// `b` ran; on an error branch that skipped `b` it fails exactly like `${b.message}`.
+#[test]
+fn a_bare_reference_to_a_node_that_did_not_run_fails_like_the_braced_one() {
+    let on_error_branch = |message: &str| {
+        error(run(json!({"ir_version": "0.1.0",
+        "nodes": [
+            {"id": "boom", "type": "shell", "params": {"command": "exit 4"}},
+            {"id": "b", "type": "echo", "params": {"message": "never"}},
+            {"id": "handle", "type": "echo", "params": {"message": message}}
+        ],
+        "edges": [
+            {"from": "boom", "to": "b"},
+            {"from": "boom", "to": "handle", "action": "error"}
+        ]})))
+        .to_string()
+    };
+    let braced = on_error_branch("${b.message}");
+    let bare = on_error_branch("$b.message");
+    assert!(braced.starts_with("handle: "), "{braced}");
+    assert!(braced.contains("`b`"), "{braced}");
+    assert_eq!(bare, braced.replace("${b.message}", "$b.message"));
+    // Inside a longer string too.
+    let embedded = on_error_branch("said: $b.message!");
+    assert_eq!(embedded, bare);
+    // A name that is neither an input nor a node stays text.
+    let text = outputs(run(json!({"ir_version": "0.1.0",
+        "nodes": [{"id": "e", "type": "echo", "params": {"message": "costs $b.message"}}]})));
+    assert_eq!(text, json!({"message": "costs $b.message"}));
+}
+
 /// A node that picks its action from its `go` param.
 #[derive(Debug)]
 struct Router(NodeSpec);

@@ -150,3 +150,40 @@ fn bad_params_fail_the_node_clearly() {
         "nodes": [{"id": "sh", "type": "shell", "params": {"command": 42}}]})));
     assert_eq!(err.to_string(), "sh: param `command` must be of type string, got integer");
 }
+
+#[test]
+fn output_beyond_the_cap_fails_the_node_but_is_drained_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("finished");
+    let command = format!("yes | head -c 40000000; echo done > '{}'", marker.display());
+    let result = run(json!({"ir_version": "0.1.0",
+        "nodes": [
+            {"id": "sh", "type": "shell", "params": {"command": command, "timeout": 50}},
+            {"id": "handle", "type": "echo", "params": {"message": {
+                "error": "${sh.error}", "stdout": "${sh.stdout}", "code": "${sh.exit_code}"}}}
+        ],
+        "edges": [{"from": "sh", "to": "handle", "action": "error"}]}));
+    let out = outputs(result);
+    assert_eq!(
+        out["message"]["error"],
+        "command wrote more than 16 MiB to stdout; pflow keeps at most that much of each stream \
+         (write big outputs to a file instead)"
+    );
+    assert_eq!(out["message"]["code"], 0);
+    let kept = out["message"]["stdout"].as_str().unwrap();
+    assert_eq!(kept.len(), 16 * 1024 * 1024);
+    assert!(kept.starts_with("y\ny\n"));
+    // The command was never blocked on a full pipe: it ran to its last line.
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "done\n");
+
+    let err = shell(json!({"command": "yes | head -c 20000000 >&2; yes | head -c 17000000"}))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "sh: command wrote more than 16 MiB to stdout and stderr; pflow keeps at most that much \
+         of each stream (write big outputs to a file instead)"
+    );
+    // Exactly the cap is not too much.
+    let out = shell(json!({"command": "head -c 16777216 /dev/zero | tr '\\0' x"})).unwrap();
+    assert_eq!(out["stdout"].as_str().unwrap().len(), 16 * 1024 * 1024);
+}
