@@ -101,6 +101,14 @@ impl TestHome {
     }
 }
 
+impl TestHome {
+    /// `run`'s transcript for snapshots, with this home shown as `[HOME]`: the one
+    /// redaction the end-to-end tests share.
+    pub fn transcript(&self, run: &Run) -> String {
+        run.transcript().replace(&self.path().display().to_string(), "[HOME]")
+    }
+}
+
 impl Default for TestHome {
     fn default() -> TestHome {
         TestHome::new()

@@ -28,7 +28,7 @@ Environment:
 Exit codes:
   0    success
   1    failure: the workflow failed, or was not found, invalid, already saved, or changed
-       concurrently
+       concurrently; an invalid value such as a bad workflow name; stdout cannot be written
   2    usage error: a wrong command line, or wrong inputs for the workflow
   130  interrupted (Ctrl-C)";
 

@@ -31,9 +31,18 @@ by hand. A test (`clidoc::docs_cli_md_is_current`) fails when this file is out o
   command line are printed the same way, followed by the usage. A bug prints one
   `error: internal error: …` line and exits 1; no Rust backtrace or debug text is shown.
 - **Exit codes**: 0 success; 1 failure (the workflow failed, or was not found, invalid,
-  already saved, or changed concurrently); 2 usage error (a wrong command line, or wrong
+  already saved, or changed concurrently; an invalid value such as a bad workflow name,
+  wherever it is given); 2 usage error (a wrong command line as clap sees it, or wrong
   inputs for the workflow); 130 interrupted (Ctrl-C).
 - **A closed stdout** (`pflow workflow list | head -1`) ends the command quietly, exit 0.
+  Any other failure to write stdout (a full disk, `> /dev/full`) is
+  `error: cannot write to stdout: …` with the system's reason, exit 1.
+- **The same checks everywhere.** `validate`, `workflow save` and `run` check a workflow
+  the same way before anything else: its structure and node types, the saved workflows it
+  calls by `workflow_name` (each must exist, and the calls must not loop), and the files
+  it calls by `workflow_ref` (relative to the file; they must not loop). `validate` reads
+  the saved workflows of the pflow home when it exists and never creates it; without a
+  home there are no saved workflows, so every `workflow_name` call is an error there.
 - **Home.** `--home DIR`, else `PFLOW_HOME` (an empty value counts as unset), else
   `~/.pflow`.
 - **`-v`** adds, on stderr: the pflow home in use, each node of a run even when stderr is
@@ -67,12 +76,26 @@ by hand. A test (`clidoc::docs_cli_md_is_current`) fails when this file is out o
   workflow, or with `--no-save-prompt`; `--save NAME [--description TEXT]` saves without
   asking (the name is checked before the run).
 
+## Decisions
+
+- **One rule for invalid names.** A workflow name that breaks the naming rules is an
+  invalid value, exit 1, whether it comes from `run NAME`, `run --save NAME`,
+  `workflow save --name NAME` or any other command: the exit code says the value was
+  wrong, not that the command line could not be parsed (exit 2 is kept for what clap
+  refuses and for workflow inputs).
+- **The save prompt checks the name on Enter, not on each keystroke.** inquire's text
+  prompt (0.9) runs its validators only when the answer is submitted, and checking while
+  typing would need a prompt of our own; the check on Enter explains the problem under the
+  prompt and keeps it open, so the effect for the person typing is the same one step later.
+
 ## Shell completion
 
 `pflow completions bash|zsh|fish` prints clap_complete's script for the shell, plus a small
 function that completes saved workflow names where a command takes one (`run`, and the
-`workflow` subcommands whose first argument is `NAME`, not those of `workflow trash`), by
-calling the hidden `pflow __complete workflow-names [--home DIR] [PREFIX]`. The names come
+`workflow` subcommands whose first argument is `NAME`), by calling the hidden
+`pflow __complete workflow-names [--home DIR] [PREFIX]`; `workflow trash restore` and
+`workflow trash purge` complete the names in the trash instead
+(`pflow __complete trashed-names`, each name once). The names come
 from the home given with `--home` on the command line being completed, else `PFLOW_HOME`,
 else `~/.pflow`.
 clap_complete's own dynamic completion would do the same, but it sits behind its

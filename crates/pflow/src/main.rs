@@ -1,5 +1,6 @@
 //! The `pflow` command: run JSON workflows and keep them by name.
 
+mod checks;
 mod cli;
 mod commands;
 mod exit;

@@ -1,7 +1,8 @@
 //! The one printer: data to stdout, messages to stderr, colors only where wanted.
 //!
 //! Nothing else in the binary writes to the terminal. A closed stdout (`pflow … | head`)
-//! is not an error: the process stops writing and exits quietly.
+//! is not an error: the process stops writing and exits quietly. Any other stdout write
+//! failure (a full disk) is an error, exit 1.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // this module is the printer
 
@@ -61,10 +62,20 @@ pub(crate) enum ProgressMode {
     Lines,
 }
 
-/// Stdout was closed by the reader; the command should stop and exit quietly.
+/// Writing data to stdout failed.
+///
+/// A reader that closed the pipe (`pflow … | head`) is [`StdoutError::Closed`]: the
+/// command stops and exits quietly with 0. Any other failure (a full disk, `/dev/full`)
+/// is [`StdoutError::Write`]: an error, exit 1.
 #[derive(Debug, thiserror::Error)]
-#[error("stdout was closed")]
-pub(crate) struct BrokenPipe;
+pub(crate) enum StdoutError {
+    /// The reader closed stdout (`io::ErrorKind::BrokenPipe`).
+    #[error("stdout was closed")]
+    Closed,
+    /// Any other write failure; the OS cause is part of the one-line message.
+    #[error("cannot write to stdout: {0}")]
+    Write(io::Error),
+}
 
 impl Output {
     /// The printer the global flags and the environment ask for.
@@ -135,13 +146,16 @@ impl Output {
     }
 
     /// Writes data to stdout, adding a newline when `text` lacks one.
-    pub(crate) fn data(&self, text: &str) -> Result<(), BrokenPipe> {
+    pub(crate) fn data(&self, text: &str) -> Result<(), StdoutError> {
         let mut stdout = io::stdout().lock();
         let result = stdout
             .write_all(text.as_bytes())
             .and_then(|()| if text.ends_with('\n') { Ok(()) } else { stdout.write_all(b"\n") })
             .and_then(|()| stdout.flush());
-        result.map_err(|_| BrokenPipe)
+        result.map_err(|err| match err.kind() {
+            io::ErrorKind::BrokenPipe => StdoutError::Closed,
+            _ => StdoutError::Write(err),
+        })
     }
 
     /// Writes a message line to stderr (suppressed by `-q`).

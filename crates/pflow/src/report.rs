@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use crate::commands::Outcome;
 use crate::exit;
-use crate::output::{BrokenPipe, Output, Style};
+use crate::output::{Output, StdoutError, Style};
 
 /// An error raised by the CLI itself, with its hint and exit code.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +58,7 @@ pub(crate) fn finish(result: std::thread::Result<Outcome>, out: &Output) -> Exit
     let code = match result {
         Err(_panic) => exit::FAILURE,
         Ok(Ok(code)) => code,
-        Ok(Err(err)) if err.downcast_ref::<BrokenPipe>().is_some() => exit::SUCCESS,
+        Ok(Err(err)) if matches!(err.downcast_ref(), Some(StdoutError::Closed)) => exit::SUCCESS,
         Ok(Err(err)) => {
             let (hint, code) = classify(&err);
             out.stderr_line(&format!("{} {err}", out.paint(Style::Error, "error:")));
@@ -87,9 +87,15 @@ pub(crate) fn command_line(err: &clap::Error) -> ExitCode {
     let rendered = err.render();
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            // Help is data the user asked for; `pflow --help | head` must end quietly.
-            let _ = out.data(&rendered.to_string());
-            return ExitCode::from(exit::SUCCESS);
+            // Help is data the user asked for; `pflow --help | head` must end quietly,
+            // `pflow --help > /dev/full` must not.
+            return match out.data(&rendered.to_string()) {
+                Ok(()) | Err(StdoutError::Closed) => ExitCode::from(exit::SUCCESS),
+                Err(err @ StdoutError::Write(_)) => {
+                    out.stderr_line(&format!("{} {err}", out.paint(Style::Error, "error:")));
+                    ExitCode::from(exit::FAILURE)
+                }
+            };
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let text =

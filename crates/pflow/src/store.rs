@@ -22,6 +22,15 @@ pub(crate) fn open_manager(global: &GlobalArgs) -> anyhow::Result<WorkflowManage
     Ok(WorkflowManager::new(Arc::new(FsStore::new(home))).with_catalog(node_catalog()))
 }
 
+/// The manager over the pflow home when it exists, for commands that only read saved
+/// workflows (`validate`): they must not create the home. `None` when there is no home
+/// (or none can be found), which means there are no saved workflows.
+pub(crate) fn open_existing(global: &GlobalArgs) -> Option<WorkflowManager> {
+    let home = home(global).ok()?;
+    home.is_dir()
+        .then(|| WorkflowManager::new(Arc::new(FsStore::new(home))).with_catalog(node_catalog()))
+}
+
 /// The node types workflows are validated against: the built-in registry's.
 pub(crate) fn node_catalog() -> Arc<NodeCatalog> {
     static CATALOG: OnceLock<Arc<NodeCatalog>> = OnceLock::new();

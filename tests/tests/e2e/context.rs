@@ -46,11 +46,6 @@ fn home() -> TestHome {
     home
 }
 
-/// The transcript with the temporary home replaced by `[HOME]`.
-fn transcript(home: &TestHome, run: &Run) -> String {
-    run.transcript().replace(&home.path().display().to_string(), "[HOME]")
-}
-
 /// The text from the `# Saved workflows` heading on; the node types above it belong to
 /// the runtime and are checked by name only.
 fn saved_section(stdout: &str) -> &str {
@@ -79,7 +74,7 @@ fn discover_lists_node_types_and_saved_workflows_and_skips_the_corrupt_file() {
 
         (1 saved workflow entry could not be read and is not listed.)
     "#);
-    insta::assert_snapshot!(transcript(&home, &Run { stdout: String::new(), ..run.clone() }), @r#"
+    insta::assert_snapshot!(home.transcript(&Run { stdout: String::new(), ..run.clone() }), @r#"
         exit: 0
         --- stdout
         --- stderr
@@ -203,7 +198,7 @@ fn plan_gives_full_interfaces() {
 fn plan_reports_every_unknown_name() {
     let home = home();
     let run = home.run(["context", "plan", "--node", "ech", "shell", "--workflow", "gret", "nope"]);
-    insta::assert_snapshot!(transcript(&home, &run), @r#"
+    insta::assert_snapshot!(home.transcript(&run), @r#"
         exit: 1
         --- stdout
         --- stderr
@@ -212,7 +207,7 @@ fn plan_reports_every_unknown_name() {
     "#);
 
     let run = home.run(["context", "plan", "--workflow", "gret", "--json"]);
-    insta::assert_snapshot!(transcript(&home, &run), @r#"
+    insta::assert_snapshot!(home.transcript(&run), @r#"
         exit: 1
         --- stdout
         {
@@ -238,7 +233,7 @@ fn plan_reports_every_unknown_name() {
 fn plan_of_a_corrupt_workflow_fails_cleanly() {
     let home = home();
     let run = home.run(["context", "plan", "--workflow", "broken", "greet"]);
-    insta::assert_snapshot!(transcript(&home, &run), @r#"
+    insta::assert_snapshot!(home.transcript(&run), @r#"
         exit: 1
         --- stdout
         --- stderr

@@ -10,7 +10,8 @@
 //!
 //! Which commands take a saved name is read from the clap definitions: every subcommand
 //! whose first positional argument is called `NAME` or `WORKFLOW`, except those of
-//! `workflow trash` (their names are of deleted workflows).
+//! `workflow trash`, whose names are of deleted workflows: they complete the names in the
+//! trash (`pflow __complete trashed-names`).
 
 use std::fmt::Write as _;
 
@@ -29,8 +30,9 @@ use crate::output::Output;
 /// script as `_pflow` in a directory of `$fpath`.
 /// fish: `pflow completions fish > ~/.config/fish/completions/pflow.fish`.
 ///
-/// Names are completed for `pflow run` and the `pflow workflow` commands that take one,
-/// from the home in `--home` on the command line, else `PFLOW_HOME`, else ~/.pflow.
+/// Names are completed for `pflow run` and the `pflow workflow` commands that take one
+/// (trashed names for `workflow trash restore|purge`), from the home in `--home` on the
+/// command line, else `PFLOW_HOME`, else ~/.pflow.
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
     /// The shell to complete for
@@ -60,6 +62,11 @@ enum CompleteWhat {
         /// Only names starting with this
         prefix: Option<String>,
     },
+    /// Names in the trash that start with PREFIX, one per line (each once)
+    TrashedNames {
+        /// Only names starting with this
+        prefix: Option<String>,
+    },
 }
 
 /// Runs `pflow completions SHELL`.
@@ -73,13 +80,25 @@ pub(crate) fn run(args: &CompletionsArgs, out: &Output) -> Outcome {
 /// Completion must never disturb the shell: any problem (no home, an unreadable store)
 /// prints nothing and exits 0.
 pub(crate) fn complete(args: &CompleteArgs, global: &GlobalArgs, out: &Output) -> Outcome {
-    let CompleteWhat::WorkflowNames { prefix } = &args.what;
-    let prefix = prefix.as_deref().unwrap_or("");
     let Ok(manager) = crate::store::open_manager(global) else { return Ok(exit::SUCCESS) };
-    let Ok(listing) = manager.list_all() else { return Ok(exit::SUCCESS) };
+    let (names, prefix): (Vec<String>, _) = match &args.what {
+        CompleteWhat::WorkflowNames { prefix } => {
+            let Ok(listing) = manager.list_all() else { return Ok(exit::SUCCESS) };
+            (listing.workflows.into_iter().map(|s| s.name.to_string()).collect(), prefix)
+        }
+        CompleteWhat::TrashedNames { prefix } => {
+            let Ok(listing) = manager.trash() else { return Ok(exit::SUCCESS) };
+            // Sorted by name: one name deleted several times is listed once.
+            let mut names: Vec<String> =
+                listing.entries.into_iter().map(|e| e.name.to_string()).collect();
+            names.dedup();
+            (names, prefix)
+        }
+    };
+    let prefix = prefix.as_deref().unwrap_or("");
     let mut text = String::new();
-    for summary in listing.workflows.iter().filter(|s| s.name.as_str().starts_with(prefix)) {
-        text.push_str(summary.name.as_str());
+    for name in names.iter().filter(|n| n.starts_with(prefix)) {
+        text.push_str(name);
         text.push('\n');
     }
     if !text.is_empty() {
@@ -144,10 +163,20 @@ fn split_registration(script: &str, shell: CompletionShell) -> (&str, &str) {
 /// The subcommand paths (`workflow show`) whose first positional argument is a saved
 /// workflow name.
 fn name_commands(command: &Command) -> Vec<String> {
-    fn walk(command: &Command, path: &str, found: &mut Vec<String>) {
-        // The trash's commands take names of deleted workflows, not saved ones.
-        for sub in command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "trash")
-        {
+    commands_taking_names(command, false)
+}
+
+/// The subcommand paths under `workflow trash` whose first positional argument is the
+/// name of a deleted workflow.
+fn trashed_name_commands(command: &Command) -> Vec<String> {
+    commands_taking_names(command, true)
+}
+
+/// The subcommand paths whose first positional argument is a workflow name: inside
+/// `workflow trash` (names of deleted workflows) when `trash`, else outside it.
+fn commands_taking_names(command: &Command, trash: bool) -> Vec<String> {
+    fn walk(command: &Command, path: &str, trash: bool, found: &mut Vec<String>) {
+        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
             let sub_path = if path.is_empty() {
                 sub.get_name().to_owned()
             } else {
@@ -161,14 +190,15 @@ fn name_commands(command: &Command) -> Vec<String> {
                 (None, Some(id)) => id == "NAME" || id == "WORKFLOW",
                 (None, None) => false,
             };
-            if takes_name {
+            let in_trash = sub_path.split(' ').any(|word| word == "trash");
+            if takes_name && in_trash == trash {
                 found.push(sub_path.clone());
             }
-            walk(sub, &sub_path, found);
+            walk(sub, &sub_path, trash, found);
         }
     }
     let mut found = Vec::new();
-    walk(command, "", &mut found);
+    walk(command, "", trash, &mut found);
     found
 }
 
@@ -200,13 +230,16 @@ fn takes_value(arg: &Arg) -> bool {
 fn bash_names(command: &Command) -> String {
     let options = value_options(command).join("|");
     let paths: Vec<String> = name_commands(command).iter().map(|p| format!("\"{p}\"")).collect();
+    let trash: Vec<String> =
+        trashed_name_commands(command).iter().map(|p| format!("\"{p}\"")).collect();
     let mut s = String::new();
     let _ = write!(
         s,
         r#"
-# Added by pflow: saved workflow names where a command expects one.
+# Added by pflow: saved workflow names where a command expects one (trashed names for
+# the `workflow trash` commands).
 _pflow() {{
-    local cur="${{COMP_WORDS[COMP_CWORD]}}" path="" word home="" opt="" i
+    local cur="${{COMP_WORDS[COMP_CWORD]}}" path="" word home="" opt="" i kind=""
     for ((i = 1; i < COMP_CWORD; i++)); do
         word="${{COMP_WORDS[i]}}"
         if [[ -n "$opt" ]]; then
@@ -223,22 +256,23 @@ _pflow() {{
         esac
     done
     case "$path" in
-        {paths})
-            if [[ "$cur" != -* ]]; then
-                local -a extra=()
-                [[ -n "$home" ]] && extra=(--home "$home")
-                local IFS=$'\n'
-                COMPREPLY=($(pflow __complete workflow-names "${{extra[@]}}" -- "$cur" 2>/dev/null))
-                if [[ "$path" == run ]]; then COMPREPLY+=($(compgen -f -- "$cur")); fi
-                return 0
-            fi
-            ;;
+        {paths}) kind=workflow-names ;;
+        {trash}) kind=trashed-names ;;
     esac
+    if [[ -n "$kind" && "$cur" != -* ]]; then
+        local -a extra=()
+        [[ -n "$home" ]] && extra=(--home "$home")
+        local IFS=$'\n'
+        COMPREPLY=($(pflow __complete "$kind" "${{extra[@]}}" -- "$cur" 2>/dev/null))
+        if [[ "$path" == run ]]; then COMPREPLY+=($(compgen -f -- "$cur")); fi
+        return 0
+    fi
     _pflow_clap "$@"
 }}
 
 "#,
         paths = paths.join("|"),
+        trash = trash.join("|"),
     );
     s
 }
@@ -246,13 +280,16 @@ _pflow() {{
 fn zsh_names(command: &Command) -> String {
     let options = value_options(command).join("|");
     let paths: Vec<String> = name_commands(command).iter().map(|p| format!("\"{p}\"")).collect();
+    let trash: Vec<String> =
+        trashed_name_commands(command).iter().map(|p| format!("\"{p}\"")).collect();
     let mut s = String::new();
     let _ = write!(
         s,
         r#"
-# Added by pflow: saved workflow names where a command expects one.
+# Added by pflow: saved workflow names where a command expects one (trashed names for
+# the `workflow trash` commands).
 _pflow() {{
-    local path_="" word home="" opt="" i
+    local path_="" word home="" opt="" i kind="" label=""
     for ((i = 2; i < CURRENT; i++)); do
         word="${{words[i]}}"
         if [[ -n "$opt" ]]; then
@@ -268,23 +305,24 @@ _pflow() {{
         esac
     done
     case "$path_" in
-        ({paths})
-            if [[ "${{words[CURRENT]}}" != -* ]]; then
-                local -a names extra
-                [[ -n "$home" ]] && extra=(--home "$home")
-                names=("${{(@f)$(pflow __complete workflow-names "${{extra[@]}}" 2>/dev/null)}}")
-                names=(${{names:#}})
-                compadd -X 'saved workflows' -a names
-                [[ "$path_" == run ]] && _files
-                return 0
-            fi
-            ;;
+        ({paths}) kind=workflow-names label='saved workflows' ;;
+        ({trash}) kind=trashed-names label='trashed workflows' ;;
     esac
+    if [[ -n "$kind" && "${{words[CURRENT]}}" != -* ]]; then
+        local -a names extra
+        [[ -n "$home" ]] && extra=(--home "$home")
+        names=("${{(@f)$(pflow __complete "$kind" "${{extra[@]}}" 2>/dev/null)}}")
+        names=(${{names:#}})
+        compadd -X "$label" -a names
+        [[ "$path_" == run ]] && _files
+        return 0
+    fi
     _pflow_clap "$@"
 }}
 
 "#,
         paths = paths.join("|"),
+        trash = trash.join("|"),
     );
     s
 }
@@ -292,11 +330,14 @@ _pflow() {{
 fn fish_names(command: &Command) -> String {
     let options: Vec<String> = value_options(command);
     let paths: Vec<String> = name_commands(command).iter().map(|p| format!("'{p}'")).collect();
+    let trash: Vec<String> =
+        trashed_name_commands(command).iter().map(|p| format!("'{p}'")).collect();
     let mut s = String::new();
     let _ = write!(
         s,
         r#"
-# Added by pflow: saved workflow names where a command expects one.
+# Added by pflow: saved workflow names where a command expects one (trashed names for
+# the `workflow trash` commands).
 function __pflow_words
     set -l tokens (commandline -opc)
     set -l path
@@ -338,12 +379,23 @@ function __pflow_workflow_names
     end
 end
 
+function __pflow_trashed_names
+    set -l words (__pflow_words)
+    if test -n "$words[1]"
+        pflow __complete trashed-names --home "$words[1]" 2>/dev/null
+    else
+        pflow __complete trashed-names 2>/dev/null
+    end
+end
+
 complete -c pflow -n "__pflow_wants_workflow_name run" -a "(__pflow_workflow_names)" -d 'saved workflow'
 complete -c pflow -n "__pflow_wants_workflow_name {others}" -f -a "(__pflow_workflow_names)" -d 'saved workflow'
+complete -c pflow -n "__pflow_wants_workflow_name {trash}" -f -a "(__pflow_trashed_names)" -d 'trashed workflow'
 "#,
         options = options.join(" "),
         others =
             paths.iter().filter(|p| p.as_str() != "'run'").cloned().collect::<Vec<_>>().join(" "),
+        trash = trash.join(" "),
     );
     s
 }
@@ -360,6 +412,8 @@ mod tests {
         }
         assert!(!paths.iter().any(|p| p == "workflow save" || p == "validate"), "{paths:?}");
         assert!(!paths.iter().any(|p| p.contains("trash")), "{paths:?}");
+        let trash = trashed_name_commands(&Cli::command());
+        assert_eq!(trash, ["workflow trash restore", "workflow trash purge"]);
     }
 
     #[test]

@@ -12,7 +12,6 @@ use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
 use crate::exit;
 use crate::output::Output;
-use crate::report::CliError;
 
 /// Print the planner's context: what node types and saved workflows exist
 ///
@@ -98,9 +97,7 @@ fn plan(args: PlanArgs, catalog: &NodeCatalog, manager: &WorkflowManager, out: &
                 let json = serde_json::json!({ "unknown": unknown });
                 out.data(&serde_json::to_string_pretty(&json).expect("names serialize"))?;
             }
-            let error = ContextError::UnknownNames(unknown);
-            let hint = error.hint().unwrap_or_default();
-            return Err(CliError::new(error.to_string()).hint(hint).into());
+            return Err(ContextError::UnknownNames(unknown).into());
         }
         Err(other) => return Err(other.into()),
     }

@@ -10,10 +10,11 @@ use clap::Args;
 use pflow_exec::{
     CancelFlag, ExecError, Observer, Runtime, WorkflowOrigin, check_inputs, coerce_input,
 };
-use pflow_ir::{Diagnostics, WorkflowIr, WorkflowName, WorkflowSource};
+use pflow_ir::{WorkflowIr, WorkflowName, WorkflowSource};
 use pflow_store::WorkflowManager;
 use serde_json::{Map, Value};
 
+use crate::checks;
 use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
 use crate::exit;
@@ -67,7 +68,6 @@ pub(crate) struct RunArgs {
 /// Runs `pflow run`.
 pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
     let (target, assignments) = target_and_inputs(args.workflow, args.inputs);
-    let catalog = pflow_exec::builtin_catalog();
     // Opening does no IO. A file or stdin workflow needs the store only for the saved
     // workflows it calls, so not finding a home is an error only for a saved name.
     let manager = crate::store::open_manager(global);
@@ -83,24 +83,24 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
         None => None,
     };
 
-    let (ir, origin, mut diagnostics, label, unsaved) = match &target {
+    let (value, origin, label, unsaved) = match &target {
         Target::Saved(name) => {
             let name = WorkflowName::new(name)?;
             let manager = manager.as_ref().expect("the store is opened for a saved name");
             let ir = manager.load_ir(name.as_str())?;
-            let diagnostics = pflow_ir::validate_ir(&ir, Some(&catalog));
+            let value = serde_json::to_value(&ir).expect("an IR always serializes to JSON");
             let label = format!("`{name}`");
-            (ir, WorkflowOrigin::Saved(name.to_string()), diagnostics, label, Loaded::default())
+            (value, WorkflowOrigin::Saved(name.to_string()), label, Loaded::default())
         }
         Target::File(path) => {
             if !path.exists() {
                 return Err(missing_file(path, manager.as_ref()).into());
             }
-            let (ir, diagnostics, mut loaded) = load(path, &catalog, out)?;
+            let (value, mut loaded) = load(path)?;
             if let Some(stem) = path.file_stem() {
                 loaded.name_sources.push(stem.to_string_lossy().into_owned());
             }
-            (ir, WorkflowOrigin::File(path.clone()), diagnostics, input::label(path), loaded)
+            (value, WorkflowOrigin::File(path.clone()), input::label(path), loaded)
         }
         Target::Stdin => {
             if std::io::stdin().is_terminal() {
@@ -110,29 +110,32 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
                     )
                     .into());
             }
-            let path = Path::new("-");
-            let (ir, diagnostics, loaded) = load(path, &catalog, out)?;
-            (ir, WorkflowOrigin::Inline, diagnostics, "from stdin".to_owned(), loaded)
+            let (value, loaded) = load(Path::new("-"))?;
+            (value, WorkflowOrigin::Inline, "from stdin".to_owned(), loaded)
         }
     };
 
-    // Calls to saved workflows (they must exist, and not loop) and to files.
-    if let Some(manager) = &manager {
-        let name = match &target {
-            Target::Saved(name) => WorkflowName::new(name).ok(),
-            _ => None,
-        };
-        diagnostics.extend(manager.check_calls(name.as_ref(), &ir));
-    }
-    diagnostics.extend(pflow_exec::check_refs(&ir, &origin));
-    out.diagnostics(&diagnostics);
-    let errors = diagnostics.errors().count();
-    if errors > 0 {
-        let noun = if errors == 1 { "error" } else { "errors" };
-        return Err(CliError::new(format!("workflow {label} is invalid: {errors} {noun}"))
-            .hint("fix the problems above; `pflow validate FILE` checks a file without running it")
-            .into());
-    }
+    // The same checks as `validate` and `workflow save`: structure, node types, calls to
+    // saved workflows (they must exist, and not loop) and to files.
+    let name = match &target {
+        Target::Saved(name) => WorkflowName::new(name).ok(),
+        _ => None,
+    };
+    let source = WorkflowSource::from_value(&value);
+    let checked = checks::check(&source, name.as_ref(), &origin, manager.as_ref());
+    out.diagnostics(&checked.diagnostics);
+    let ir = match checked.ir {
+        Some(ir) if !checked.diagnostics.has_errors() => ir,
+        _ => {
+            let errors = checked.diagnostics.errors().count().max(1);
+            let noun = if errors == 1 { "error" } else { "errors" };
+            return Err(CliError::new(format!("workflow {label} is invalid: {errors} {noun}"))
+                .hint(
+                    "fix the problems above; `pflow validate FILE` checks a file without running it",
+                )
+                .into());
+        }
+    };
 
     let inputs = parse_inputs(&ir, &assignments)?;
     let cancel = CancelFlag::new();
@@ -150,7 +153,7 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
     if let Some(progress) = &progress {
         progress.close();
     }
-    let result = result.map_err(run_error)?;
+    let result = result?;
     out.detail(&format!(
         "ran {} node{} in {}",
         result.nodes_run,
@@ -181,7 +184,7 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
         prompt::offer_save(manager, &offer, out)?;
     }
     if cancel.is_cancelled() {
-        return Err(run_error(ExecError::Cancelled));
+        return Err(ExecError::Cancelled.into());
     }
     Ok(exit::SUCCESS)
 }
@@ -211,8 +214,8 @@ fn missing_file(path: &Path, manager: Option<&WorkflowManager>) -> CliError {
 
 /// The name `--save` asks for, once it is known to be valid and free.
 fn save_target(name: &str, manager: Option<&WorkflowManager>) -> anyhow::Result<WorkflowName> {
-    let name = WorkflowName::new(name)
-        .map_err(|e| CliError::usage(format!("`--save`: {e}")).hint(e.hint()))?;
+    // A bad name is an invalid value like any other: exit 1, as with `workflow save`.
+    let name = WorkflowName::new(name)?;
     let Some(manager) = manager else {
         return Err(CliError::new("cannot find a home directory to save workflows in")
             .hint("set `PFLOW_HOME` or pass `--home DIR`")
@@ -263,7 +266,7 @@ fn target_and_inputs(first: Option<String>, mut rest: Vec<String>) -> (Target, V
     if first == "-" {
         return (Target::Stdin, rest);
     }
-    let exists = Path::new(&first).exists();
+    let exists = Path::new(&first).is_file();
     let looks_like_input = first.split_once('=').is_some_and(|(key, _)| {
         !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     });
@@ -278,13 +281,8 @@ fn target_and_inputs(first: Option<String>, mut rest: Vec<String>) -> (Target, V
     }
 }
 
-/// Reads and validates a workflow file (or stdin for `-`): a bare IR or a stored
-/// document.
-fn load(
-    path: &Path,
-    catalog: &pflow_ir::NodeCatalog,
-    out: &Output,
-) -> anyhow::Result<(WorkflowIr, Diagnostics, Loaded)> {
+/// Reads a workflow file (or stdin for `-`): a bare IR or a stored document.
+fn load(path: &Path) -> anyhow::Result<(Value, Loaded)> {
     let bytes = input::read_bytes(path)?;
     if input::is_stdin(path) && bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(CliError::usage("no workflow given: stdin is empty")
@@ -298,18 +296,7 @@ fn load(
         name_sources: source.name.map(str::to_owned).into_iter().collect(),
         description: source.description.map(str::to_owned),
     };
-    let checked = source.validate(Some(catalog));
-    match checked.ir {
-        Some(ir) => Ok((ir, checked.diagnostics, loaded)),
-        None => {
-            out.diagnostics(&checked.diagnostics);
-            let errors = checked.diagnostics.errors().count().max(1);
-            let noun = if errors == 1 { "error" } else { "errors" };
-            let label =
-                if input::is_stdin(path) { "from stdin".to_owned() } else { input::label(path) };
-            Err(CliError::new(format!("workflow {label} is invalid: {errors} {noun}")).into())
-        }
-    }
+    Ok((value, loaded))
 }
 
 /// The KEY=VALUE arguments as inputs, coerced to the declared types and checked against
@@ -332,8 +319,9 @@ fn parse_inputs(ir: &WorkflowIr, assignments: &[String]) -> anyhow::Result<Map<S
             .map_err(|e| CliError::usage(format!("input `{key}`: {e}")).hint(accepted(ir)))?;
         inputs.insert(key.to_owned(), value);
     }
-    // The runtime checks again; checking here makes the mistake a usage error.
-    check_inputs(ir, inputs.clone()).map_err(|e| CliError::usage(e.to_string()).hint(e.hint()))?;
+    // The runtime checks again; checking here finds the mistake before anything starts
+    // (`report::classify` makes it a usage error, as it does for the runtime's).
+    check_inputs(ir, inputs.clone()).map_err(ExecError::from)?;
     Ok(inputs)
 }
 
@@ -345,20 +333,6 @@ fn accepted(ir: &WorkflowIr) -> String {
     } else {
         format!("this workflow accepts: {}", described.join(", "))
     }
-}
-
-/// A failed run as the CLI reports it.
-fn run_error(error: ExecError) -> anyhow::Error {
-    let code = match error {
-        ExecError::Cancelled => exit::INTERRUPTED,
-        ExecError::Inputs(_) => exit::USAGE,
-        _ => exit::FAILURE,
-    };
-    let mut cli = CliError::new(error.to_string()).code(code);
-    if let Some(hint) = error.hint() {
-        cli = cli.hint(hint);
-    }
-    cli.into()
 }
 
 /// The result as stdout shows it: one string output as it is (so it pipes cleanly),

@@ -3,42 +3,64 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use pflow_ir::{Diagnostics, NodeCatalog, WorkflowSource};
+use pflow_exec::WorkflowOrigin;
+use pflow_ir::{Diagnostic, Diagnostics, WorkflowSource};
 
 use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
 use crate::output::{Output, Style};
-use crate::{exit, input};
+use crate::report::CliError;
+use crate::{checks, exit, input};
 
 /// Check a workflow file and print every problem with its path and a hint
 ///
-/// The file holds a bare workflow IR or a stored document (its `ir` is checked).
+/// The file holds a bare workflow IR or a stored document (its `ir` is checked). The
+/// checks are the ones `run` and `workflow save` make: structure and node types, calls to
+/// saved workflows (`workflow_name`: each must exist in the pflow home, with no cycle;
+/// without a home there are none) and to files (`workflow_ref`: no cycle).
 /// Exits 0 when there is no error (warnings allowed), 1 otherwise.
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
     /// The workflow file (bare IR or stored document); `-` reads stdin
     file: PathBuf,
-    /// Print the problems as a JSON array on stdout
+    /// Print the problems as a JSON array on stdout (a file that is not JSON is one
+    /// problem at path "")
     #[arg(long)]
     json: bool,
 }
 
-/// Runs `pflow validate` against the built-in node types.
+/// Runs `pflow validate`: every static check `run` and `workflow save` make (see
+/// [`crate::checks`]), against the saved workflows in the pflow home when it exists.
 pub(crate) fn run(args: ValidateArgs, global: &GlobalArgs, out: &Output) -> Outcome {
-    run_with_catalog(args, global, out, Some(&crate::store::node_catalog()))
-}
-
-/// Runs `pflow validate`, checking node types, parameters and output keys against
-/// `catalog` when one is given.
-pub(crate) fn run_with_catalog(
-    args: ValidateArgs,
-    _global: &GlobalArgs,
-    out: &Output,
-    catalog: Option<&NodeCatalog>,
-) -> Outcome {
-    let value = input::read_json(&args.file)?;
-    let checked = WorkflowSource::from_value(&value).validate(catalog);
-    let diagnostics = checked.diagnostics;
+    let bytes = input::read_bytes(&args.file)?;
+    let value = match pflow_ir::parse_json(&bytes) {
+        Ok(value) => value,
+        // With `--json`, a file that is not JSON is one finding like any other, so that
+        // a script always gets an array on stdout.
+        Err(e) if args.json => {
+            let finding = Diagnostic::error("", format!("not valid JSON: {e}"));
+            let diagnostics: Diagnostics = vec![finding].into();
+            let text = serde_json::to_string_pretty(&diagnostics)
+                .expect("diagnostics always serialize to JSON");
+            out.data(&text)?;
+            return Ok(exit::FAILURE);
+        }
+        Err(e) => {
+            return Err(CliError::new(format!(
+                "{} is not valid JSON: {e}",
+                input::label(&args.file)
+            ))
+            .into());
+        }
+    };
+    let origin = if input::is_stdin(&args.file) {
+        WorkflowOrigin::Inline
+    } else {
+        WorkflowOrigin::File(args.file.clone())
+    };
+    let manager = crate::store::open_existing(global);
+    let source = WorkflowSource::from_value(&value);
+    let diagnostics = checks::check(&source, None, &origin, manager.as_ref()).diagnostics;
     if args.json {
         let text = serde_json::to_string_pretty(&diagnostics)
             .expect("diagnostics always serialize to JSON");

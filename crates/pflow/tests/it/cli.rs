@@ -266,6 +266,31 @@ fn a_closed_stdout_ends_the_command_quietly() {
 }
 
 #[test]
+fn any_other_stdout_failure_is_an_error() {
+    let sandbox = Sandbox::new();
+    sandbox.file("hi.json", r#"{"ir_version": "0.1.0", "nodes": [{"id": "hi", "type": "echo", "params": {"message": "hi"}}]}"#);
+    let runs: [&[&str]; 4] =
+        [&["nodes", "list"], &["workflow", "list", "--json"], &["run", "hi.json"], &["--help"]];
+    for args in runs {
+        // `/dev/full` takes the open but fails every write with "no space left".
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = sandbox
+            .command(args, &[])
+            .stdin(Stdio::null())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot write to stdout: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_panic_prints_one_error_line_and_exits_1() {
     let sandbox = Sandbox::new();
     let run = sandbox.run_with(&["nodes", "list"], None, &[("PFLOW_TEST_PANIC", "1")]);

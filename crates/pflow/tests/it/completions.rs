@@ -28,19 +28,35 @@ fn with_saved() -> Sandbox {
 fn scripts_generate_for_each_shell() {
     let sandbox = Sandbox::new();
     for (shell, needles) in [
-        ("bash", &["_pflow_clap()", "complete -F _pflow", "__complete workflow-names"][..]),
+        (
+            "bash",
+            &[
+                "_pflow_clap()",
+                "complete -F _pflow",
+                "kind=workflow-names",
+                "kind=trashed-names",
+                "__complete \"$kind\"",
+            ][..],
+        ),
         (
             "zsh",
             &[
                 "#compdef pflow",
                 "_pflow_clap()",
                 "compdef _pflow pflow",
-                "__complete workflow-names",
+                "kind=workflow-names",
+                "kind=trashed-names",
+                "__complete \"$kind\"",
             ],
         ),
         (
             "fish",
-            &["complete -c pflow", "__pflow_wants_workflow_name run", "__complete workflow-names"],
+            &[
+                "complete -c pflow",
+                "__pflow_wants_workflow_name run",
+                "__complete workflow-names",
+                "__complete trashed-names",
+            ],
         ),
     ] {
         let run = sandbox.run(&["completions", shell]);
@@ -170,6 +186,37 @@ fn bash_completes_saved_names_where_a_command_takes_one() {
         bash_complete(&sandbox, &["pflow", "--color", "never", "workflow", "show", ""]),
         ["fix-issue", "fix-typo", "hello"]
     );
+}
+
+#[test]
+fn bash_completes_trashed_names_for_the_trash_commands() {
+    let sandbox = with_saved();
+    for name in ["fix-typo", "hello"] {
+        let run = sandbox.run(&["workflow", "delete", name, "--yes"]);
+        assert!(run.starts_with("exit: 0"), "{run}");
+    }
+    // Deleted twice: offered once.
+    let run = sandbox.run(&["workflow", "save", "local.json", "--name", "hello"]);
+    assert!(run.starts_with("exit: 0"), "{run}");
+    let run = sandbox.run(&["workflow", "delete", "hello", "--yes"]);
+    assert!(run.starts_with("exit: 0"), "{run}");
+    assert_snapshot!(sandbox.run(&["__complete", "trashed-names"]), @r#"
+        exit: 0
+        --- stdout
+        fix-typo
+        hello
+        --- stderr
+        "#);
+    assert_eq!(
+        bash_complete(&sandbox, &["pflow", "workflow", "trash", "restore", ""]),
+        ["fix-typo", "hello"]
+    );
+    assert_eq!(
+        bash_complete(&sandbox, &["pflow", "workflow", "trash", "purge", "f"]),
+        ["fix-typo"]
+    );
+    // Saved names are for the other commands.
+    assert_eq!(bash_complete(&sandbox, &["pflow", "workflow", "show", ""]), ["fix-issue"]);
 }
 
 #[test]

@@ -35,7 +35,7 @@ impl Sandbox {
     }
 
     /// Runs `pflow ARGS` with `stdin` (if any) and `env` set on top of the hermetic
-    /// environment (`PFLOW_HOME`, `NO_COLOR`; nothing else, not even `HOME`); the
+    /// environment (see [`command`]); the
     /// transcript with the home shown as `[HOME]`, the working directory as `[CWD]`,
     /// timestamps as `[TIME]` and durations as `[DURATION]`.
     pub(crate) fn run_with(
@@ -72,11 +72,19 @@ impl Sandbox {
     }
 }
 
-/// `pflow ARGS` run in `cwd` with a cleared environment holding only `PFLOW_HOME=home`
-/// and `NO_COLOR`.
+/// `pflow ARGS` run in `cwd` with a cleared environment holding only `PFLOW_HOME=home`,
+/// `HOME=home`, `NO_COLOR` and the test's own `PATH` (so `shell` nodes find their
+/// commands): the same environment as `TestHome::command` in the `tests/` member.
 pub(crate) fn command(cwd: &Path, home: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pflow"));
-    command.env_clear().env("NO_COLOR", "1").env("PFLOW_HOME", home).current_dir(cwd).args(args);
+    command
+        .env_clear()
+        .env("PFLOW_HOME", home)
+        .env("NO_COLOR", "1")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .current_dir(cwd)
+        .args(args);
     command
 }
 

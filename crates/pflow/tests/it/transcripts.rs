@@ -102,11 +102,12 @@ fn save_flag_saves_after_a_successful_run() {
         error: workflow `greet` already exists; nothing was run
         hint: choose another name for `--save`, or run the saved one with `pflow run greet`
         "#);
+    // A bad name is an invalid value (exit 1), as with `workflow save --name`.
     assert_snapshot!(sandbox.run(&["run", "doc.json", "--save", "Doc Flow"]), @r#"
-        exit: 2
+        exit: 1
         --- stdout
         --- stderr
-        error: `--save`: invalid workflow name `Doc Flow`: upper case is not allowed
+        error: invalid workflow name `Doc Flow`: upper case is not allowed
         hint: did you mean `doc-flow`? names are lowercase words joined by single dashes
         "#);
     assert_snapshot!(sandbox.run(&["run", "doc.json", "--save", "x", "--no-save-prompt"]), @r#"
@@ -260,6 +261,6 @@ fn a_failing_node_names_the_chain_and_the_cause() {
         exit: 1
         --- stdout
         --- stderr
-        error: read: cannot read `nowhere.txt`: No such file or directory (os error 2)
+        error: read: cannot read `nowhere.txt`: cannot read file: No such file or directory (os error 2)
         "#);
 }

@@ -1,10 +1,11 @@
 //! Wiring tests of `pflow validate`: rendered diagnostics (human and JSON), input
 //! handling and exit codes, as inline snapshots of hermetic runs of the built binary.
 
-use std::path::Path;
 use std::process::Command;
 
 use insta::assert_snapshot;
+
+use crate::sandbox::Sandbox;
 
 /// A workflow with one problem of each common kind.
 const BROKEN: &str = r#"{
@@ -27,20 +28,13 @@ const VALID: &str = r#"{
   "nodes": [{ "id": "hello", "type": "echo", "params": { "message": "Hello" } }]
 }"#;
 
-/// Runs `pflow ARGS` in `dir` (its home `dir/home`) through the hermetic helper, with
-/// `stdin` (or nothing) on standard input; the transcript with `dir` shown as `[DIR]`.
-fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let command = crate::sandbox::command(dir, &dir.join("home"), args);
-    crate::sandbox::transcript(command, stdin).replace(&dir.display().to_string(), "[DIR]")
-}
-
-/// Writes `files` into a fresh directory and runs `pflow ARGS` there.
+/// Writes `files` into a fresh sandbox and runs `pflow ARGS` there; the transcript.
 fn run(files: &[(&str, &str)], args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::new();
     for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
+        sandbox.file(name, text);
     }
-    run_in(dir.path(), args, None)
+    sandbox.run(args)
 }
 
 #[test]
@@ -153,8 +147,8 @@ fn colors_when_asked() {
 
 #[test]
 fn stdin_and_documents() {
-    let dir = tempfile::tempdir().unwrap();
-    assert_snapshot!(run_in(dir.path(), &["validate", "-"], Some(VALID)), @r#"
+    let sandbox = Sandbox::new();
+    assert_snapshot!(sandbox.run_with_stdin(&["validate", "-"], Some(VALID)), @r#"
         exit: 0
         --- stdout
         --- stderr
@@ -164,7 +158,7 @@ fn stdin_and_documents() {
         r#"{{ "name": "hello", "description": "Says hello", "ir": {} }}"#,
         BROKEN.replace("\"edge\": []", "\"start_node\": \"nope\"")
     );
-    assert_snapshot!(run_in(dir.path(), &["validate", "-"], Some(&document)), @r#"
+    assert_snapshot!(sandbox.run_with_stdin(&["validate", "-"], Some(&document)), @r#"
         exit: 1
         --- stdout
         --- stderr
@@ -196,8 +190,8 @@ fn json_errors_are_one_line() {
         --- stderr
         error: `empty.json` is not valid JSON: EOF while parsing a value at line 1, column 0
         "#);
-    let dir = tempfile::tempdir().unwrap();
-    assert_snapshot!(run_in(dir.path(), &["validate", "-"], Some("[1, 2")), @r#"
+    let sandbox = Sandbox::new();
+    assert_snapshot!(sandbox.run_with_stdin(&["validate", "-"], Some("[1, 2")), @r#"
         exit: 1
         --- stdout
         --- stderr
@@ -226,16 +220,16 @@ fn not_an_object() {
 
 #[test]
 fn unreadable_inputs() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("subdir")).unwrap();
-    assert_snapshot!(run_in(dir.path(), &["validate", "missing.json"], None), @r#"
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.cwd().join("subdir")).unwrap();
+    assert_snapshot!(sandbox.run_with_stdin(&["validate", "missing.json"], None), @r#"
         exit: 1
         --- stdout
         --- stderr
         error: cannot read `missing.json`
         caused by: No such file or directory (os error 2)
         "#);
-    assert_snapshot!(run_in(dir.path(), &["validate", "subdir"], None), @r#"
+    assert_snapshot!(sandbox.run_with_stdin(&["validate", "subdir"], None), @r#"
         exit: 1
         --- stdout
         --- stderr
@@ -243,9 +237,9 @@ fn unreadable_inputs() {
         hint: give the path of a JSON file, or `-` to read stdin
         "#);
     // A sparse file one byte over the limit is refused without being read.
-    let big = std::fs::File::create(dir.path().join("big.json")).unwrap();
+    let big = std::fs::File::create(sandbox.cwd().join("big.json")).unwrap();
     big.set_len(16 * 1024 * 1024 + 1).unwrap();
-    assert_snapshot!(run_in(dir.path(), &["validate", "big.json"], None), @r#"
+    assert_snapshot!(sandbox.run_with_stdin(&["validate", "big.json"], None), @r#"
         exit: 1
         --- stdout
         --- stderr
@@ -256,11 +250,11 @@ fn unreadable_inputs() {
 
 #[test]
 fn a_fifo_is_refused_without_blocking() {
-    let dir = tempfile::tempdir().unwrap();
-    let status = Command::new("mkfifo").arg(dir.path().join("fifo")).status().unwrap();
+    let sandbox = Sandbox::new();
+    let status = Command::new("mkfifo").arg(sandbox.cwd().join("fifo")).status().unwrap();
     assert!(status.success());
     // Nobody ever writes to the FIFO: opening it for reading would block forever.
-    assert_snapshot!(run_in(dir.path(), &["validate", "fifo"], None), @r#"
+    assert_snapshot!(sandbox.run_with_stdin(&["validate", "fifo"], None), @r#"
         exit: 1
         --- stdout
         --- stderr
@@ -274,4 +268,84 @@ fn usage_errors_exit_2() {
     let out = run(&[], &["validate"]);
     assert!(out.starts_with("exit: 2\n"), "{out}");
     assert!(out.contains("<FILE>"), "{out}");
+}
+
+#[test]
+fn not_json_with_json_is_one_problem_on_stdout() {
+    assert_snapshot!(run(&[("bad.json", "{\n  nodes: []\n}")], &["validate", "--json", "bad.json"]), @r#"
+        exit: 1
+        --- stdout
+        [
+          {
+            "path": "",
+            "severity": "error",
+            "message": "not valid JSON: key must be a string at line 2, column 3"
+          }
+        ]
+        --- stderr
+        "#);
+}
+
+/// A workflow calling `target` by `workflow_ref`.
+fn calls_file(target: &str) -> String {
+    format!(
+        r#"{{"ir_version": "0.1.0", "nodes": [{{"id": "call", "type": "workflow", "params": {{"workflow_ref": "{target}"}}}}]}}"#
+    )
+}
+
+#[test]
+fn a_file_cycle_is_found_by_validate_save_and_run_alike() {
+    let sandbox = Sandbox::new();
+    sandbox.file("a.json", &calls_file("b.json")).file("b.json", &calls_file("a.json"));
+    assert_snapshot!(sandbox.run(&["validate", "a.json"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: nodes[0].params.workflow_ref: workflow call cycle: a.json -> b.json -> a.json
+          hint: a workflow cannot call itself, directly or through others
+        `a.json`: 1 error, 0 warnings
+        "#);
+    assert_snapshot!(sandbox.run(&["workflow", "save", "a.json", "--name", "a"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: nodes[0].params.workflow_ref: workflow call cycle: a.json -> b.json -> a.json
+          hint: a workflow cannot call itself, directly or through others
+        error: workflow `a` was not saved: 1 error in `a.json`
+        "#);
+    assert!(!sandbox.home().join("workflows/a.json").exists());
+    let run = sandbox.run(&["run", "a.json"]);
+    assert!(run.starts_with("exit: 1\n"), "{run}");
+    assert!(run.contains("workflow call cycle: a.json -> b.json -> a.json"), "{run}");
+}
+
+#[test]
+fn a_missing_saved_workflow_is_found_by_validate() {
+    let sandbox = Sandbox::new();
+    sandbox.file("hello.json", VALID).file(
+        "calls.json",
+        r#"{"ir_version": "0.1.0", "nodes": [{"id": "call", "type": "workflow", "params": {"workflow_name": "helo"}}]}"#,
+    );
+    // Without a home there are no saved workflows, and validate does not create one.
+    let absent = sandbox.cwd().join("absent-home");
+    let env = [("PFLOW_HOME", absent.to_str().unwrap())];
+    assert_snapshot!(sandbox.run_with(&["validate", "calls.json"], None, &env), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: nodes[0].params.workflow_name: saved workflow `helo` not found
+          hint: save `helo` first, or fix the name
+        `calls.json`: 1 error, 0 warnings
+        "#);
+    assert!(!absent.exists());
+    let saved = sandbox.run(&["workflow", "save", "hello.json", "--name", "hello"]);
+    assert!(saved.starts_with("exit: 0\n"), "{saved}");
+    assert_snapshot!(sandbox.run(&["validate", "calls.json"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: nodes[0].params.workflow_name: saved workflow `helo` not found
+          hint: did you mean `hello`?
+        `calls.json`: 1 error, 0 warnings
+        "#);
 }

@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use pflow_ir::{Diagnostic, Diagnostics, WorkflowIr, WorkflowName, WorkflowSource};
+use pflow_exec::WorkflowOrigin;
+use pflow_ir::{Diagnostics, WorkflowIr, WorkflowName, WorkflowSource};
 use pflow_store::{Location, StoreError, WorkflowManager};
 
 use crate::commands::Outcome;
 use crate::output::Output;
 use crate::report::CliError;
-use crate::{exit, input};
+use crate::{checks, exit, input};
 
 /// Validate a workflow file and save it under a name
 ///
@@ -44,9 +45,15 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
     let label = input::label(&args.file);
 
     // A stored document (as `show --json` prints it) is accepted too; its paths in
-    // findings start with `ir.`, and its description is the default.
+    // findings start with `ir.`, and its description is the default. The checks are
+    // `validate`'s and `run`'s, with calls through the store checked from `name`.
     let source = WorkflowSource::from_value(&value);
-    let checked = source.validate(Some(&crate::store::node_catalog()));
+    let origin = if input::is_stdin(&args.file) {
+        WorkflowOrigin::Inline
+    } else {
+        WorkflowOrigin::File(args.file.clone())
+    };
+    let checked = checks::check(&source, Some(&name), &origin, Some(manager));
     out.diagnostics(&checked.diagnostics);
     let ir = match checked.ir {
         Some(ir) if !checked.diagnostics.has_errors() => ir,
@@ -72,10 +79,10 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
             ));
             Ok(exit::SUCCESS)
         }
-        // Problems only the manager can see: calls to saved workflows (missing ones,
-        // cycles through the store). Its findings repeat the warnings printed above.
+        // The saved workflows it calls changed since the checks above (the manager checks
+        // again under its lock). Its findings repeat the warnings printed above.
         Err(StoreError::InvalidWorkflow { diagnostics, .. }) => {
-            let diagnostics = within(source.path_prefix, diagnostics);
+            let diagnostics = checks::within(source.path_prefix, diagnostics);
             let new: Diagnostics = diagnostics
                 .iter()
                 .filter(|d| !checked.diagnostics.iter().any(|seen| seen == *d))
@@ -132,26 +139,6 @@ fn replace(
         }
         Err(e) => Err(e),
     }
-}
-
-/// The findings on an IR, with paths relative to the value it sits in (`ir.nodes[0]…`
-/// inside a stored document), as [`WorkflowSource::validate`] gives them.
-fn within(prefix: &str, diagnostics: Diagnostics) -> Diagnostics {
-    if prefix.is_empty() {
-        return diagnostics;
-    }
-    let moved: Vec<Diagnostic> = diagnostics
-        .into_iter()
-        .map(|d| {
-            let path = match d.path.as_str() {
-                "" => prefix.to_owned(),
-                p if p.starts_with('[') => format!("{prefix}{p}"),
-                p => format!("{prefix}.{p}"),
-            };
-            Diagnostic { path, ..d }
-        })
-        .collect();
-    moved.into()
 }
 
 /// The final error after the findings were printed.
