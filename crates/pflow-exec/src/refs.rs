@@ -230,7 +230,7 @@ enum Finding {
     Unreadable(String),
 }
 
-/// An error and its causes on one line (`cannot read file: No such file or directory`).
+/// An error and its causes on one line (`not valid JSON: expected value at line 1`).
 pub(crate) fn full_message(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

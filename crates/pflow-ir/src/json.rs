@@ -2,11 +2,18 @@
 
 use serde_json::Value;
 
-/// The deepest nesting of arrays and objects accepted anywhere.
+/// The deepest nesting of arrays and objects that [`parse_json`] accepts: 127 levels.
 ///
-/// serde_json refuses more than 128 levels on its own; this constant names the bound so
-/// that callers can state it in messages and tests.
-pub const MAX_JSON_DEPTH: usize = 128;
+/// serde_json's parser has a recursion limit of 128 that refuses the 128th nested array
+/// or object, so 127 is the true bound; this constant names it so that callers can state
+/// it in messages and tests.
+pub const MAX_JSON_DEPTH: usize = 127;
+
+/// The deepest nesting a workflow IR may have: [`MAX_JSON_DEPTH`] minus one.
+///
+/// A saved document holds the IR one level below its root object (in its `ir` field), so
+/// a deeper IR would be saved but could never be read back. Validation refuses it.
+pub const MAX_IR_DEPTH: usize = MAX_JSON_DEPTH - 1;
 
 /// A JSON document that could not be parsed, with the place of the first problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,7 +29,8 @@ pub struct JsonError {
 
 /// Parses `text` as one JSON value.
 ///
-/// Nesting deeper than [`MAX_JSON_DEPTH`] is an error, not a stack overflow.
+/// Nesting deeper than [`MAX_JSON_DEPTH`] levels is an error, not a stack overflow; a
+/// document exactly that deep parses.
 pub fn parse_json(text: &[u8]) -> Result<Value, JsonError> {
     serde_json::from_slice(text).map_err(|e| {
         // serde_json's message ends with " at line L column C"; keep only the message.
@@ -45,6 +53,21 @@ mod tests {
         assert_eq!(err.line, 3);
         assert_eq!(err.column, 3);
         assert_eq!(err.to_string(), "key must be a string at line 3, column 3");
+    }
+
+    #[test]
+    fn the_bound_is_exactly_max_json_depth() {
+        for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+            let nest = |levels: usize| {
+                let mut text = open.repeat(levels);
+                text.push('1');
+                text.push_str(&close.repeat(levels));
+                parse_json(text.as_bytes())
+            };
+            assert!(nest(MAX_JSON_DEPTH).is_ok(), "{open}");
+            let err = nest(MAX_JSON_DEPTH + 1).unwrap_err();
+            assert!(err.message.contains("recursion limit"), "{err}");
+        }
     }
 
     #[test]

@@ -17,8 +17,11 @@ mod validate;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use document::{DOCUMENT_VERSION, Document, Timestamp};
 pub use ir::{DEFAULT_ACTION, Edge, InputSpec, Node, OutputSpec, ValueType, WorkflowIr};
-pub use json::{JsonError, MAX_JSON_DEPTH, parse_json};
+pub use json::{JsonError, MAX_IR_DEPTH, MAX_JSON_DEPTH, parse_json};
 pub use name::{MAX_NAME_LEN, NameError, WorkflowName};
 pub use spec::{NodeCatalog, NodeSpec, OutputDecl, ParamSpec};
 pub use suggest::closest;
-pub use validate::{Checked, WorkflowSource, validate_ir, validate_value, workflow_calls};
+pub use validate::{
+    Checked, WorkflowCall, WorkflowSource, validate_ir, validate_value, workflow_call_sites,
+    workflow_calls,
+};

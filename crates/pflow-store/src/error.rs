@@ -188,8 +188,8 @@ pub enum ReadFileError {
         limit: u64,
     },
     /// Opening, inspecting or reading the file failed.
-    #[error("cannot read file")]
-    Io(#[source] io::Error),
+    #[error(transparent)]
+    Io(io::Error),
 }
 
 impl ReadFileError {

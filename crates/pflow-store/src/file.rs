@@ -1,17 +1,39 @@
 //! Reading a file safely: never blocking on FIFOs or devices, never reading more than a
-//! limit, and (by default) never following a symbolic link.
+//! limit, and (by default) never following a symbolic link; and renaming without ever
+//! replacing the destination.
 
-use std::fs::File;
-use std::io::Read;
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::{CWD, Mode, OFlags, RenameFlags};
+use rustix::io::Errno;
 
 use crate::ReadFileError;
 use crate::vfs::Kind;
 
 /// The largest stored document (and input file) pflow reads: 16 MiB.
 pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Renames `from` to `to`, failing with `AlreadyExists` rather than ever replacing an
+/// existing `to` (`RENAME_NOREPLACE`).
+///
+/// On filesystems without `RENAME_NOREPLACE`, anything but a directory is hard-linked to
+/// `to` (which refuses an existing `to` just as atomically) and `from` is then removed; a
+/// directory gets the original error.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    match rustix::fs::renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        Err(errno @ (Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP)) => {
+            if fs::symlink_metadata(from).is_ok_and(|m| m.is_dir()) {
+                return Err(errno.into());
+            }
+            fs::hard_link(from, to)?;
+            fs::remove_file(from)
+        }
+        Err(errno) => Err(errno.into()),
+    }
+}
 
 /// Reads the regular file at `path`, refusing anything else, without following a symbolic
 /// link in its last component.

@@ -72,13 +72,18 @@ impl FsStore {
     /// A store rooted at `home`. Does no IO: the home directory is created, with
     /// permissions 0700, by the first write.
     pub fn new(home: impl Into<PathBuf>) -> FsStore {
-        FsStore::with_fs(home, Arc::new(RealFs))
+        FsStore::on(home.into(), Arc::new(RealFs))
     }
 
-    /// A store rooted at `home` doing all its IO through `fs`; for fault-injection tests.
+    /// A store rooted at `home` doing all its IO through `fs`; for fault-injection tests
+    /// (with the `test-support` feature only).
+    #[cfg(feature = "test-support")]
     #[doc(hidden)]
     pub fn with_fs(home: impl Into<PathBuf>, fs: Arc<dyn Fs>) -> FsStore {
-        let home = home.into();
+        FsStore::on(home.into(), fs)
+    }
+
+    fn on(home: PathBuf, fs: Arc<dyn Fs>) -> FsStore {
         let dir = home.join(WORKFLOWS_DIR);
         FsStore { home, dir, fs, dirs_ready: AtomicBool::new(false) }
     }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::Summary;
 use crate::vfs::Meta;
 
-/// The index format this version writes and reads; any other is rebuilt.
-const FORMAT: u32 = 1;
+/// The index format this version writes and reads; any other is rebuilt. Format 2: a
+/// summary's `calls` include the calls inside inline `workflow_ir`s.
+const FORMAT: u32 = 2;
 
 /// What identifies one version of a file without reading it: size, device, inode and
 /// both timestamps (in nanoseconds). Any write through the filesystem changes the

@@ -17,15 +17,23 @@ mod revisions;
 mod store;
 
 // The filesystem interface the FsStore does its IO through, and its fault-injecting,
-// power-loss-simulating double: public for the store's tests only.
+// power-loss-simulating double: public only with the `test-support` feature, which the
+// store's own tests turn on (a dev-dependency of the crate on itself), so the double is
+// never compiled into the product.
+#[cfg(feature = "test-support")]
 #[doc(hidden)]
 pub mod vfs;
+// Its items are `pub` for the `test-support` build, where the module is public.
+#[cfg(not(feature = "test-support"))]
+#[allow(unreachable_pub)]
+mod vfs;
 
+#[cfg(feature = "test-support")]
 #[doc(hidden)]
 pub mod sim;
 
 pub use error::{ReadFileError, StoreError, StoreResult};
-pub use file::{MAX_DOCUMENT_BYTES, read_regular_file, read_regular_file_follow};
+pub use file::{MAX_DOCUMENT_BYTES, read_regular_file, read_regular_file_follow, rename_noreplace};
 pub use fs_store::{FsStore, default_home};
 pub use manager::{IfCalled, WorkflowManager};
 pub use memory::MemoryStore;

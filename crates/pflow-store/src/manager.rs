@@ -1,5 +1,6 @@
 //! The WorkflowManager: the single owner of a saved workflow's lifecycle.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -213,56 +214,25 @@ impl WorkflowManager {
         Ok(self.store.locate(&name))
     }
 
-    /// Checks the saved workflows `ir` calls by `workflow_name`: each must exist, and
-    /// following the calls from `name` must never come back to `name` or loop elsewhere.
+    /// Checks the saved workflows `ir` calls by `workflow_name`, inline `workflow_ir`s
+    /// included: each must exist, and following the calls from `name` must never come back
+    /// to `name` or loop elsewhere.
     ///
     /// Findings point at the calling node's `workflow_name` param; a cycle prints its
-    /// chain (`a -> b -> a`).
+    /// chain (`a -> b -> a`, with `(inline)` for each inline `workflow_ir` passed through:
+    /// `a -> (inline) -> b -> a`). Each saved workflow is loaded at most once per check.
     pub fn check_calls(&self, name: Option<&WorkflowName>, ir: &WorkflowIr) -> Diagnostics {
         let mut diagnostics = Diagnostics::new();
         let root = name.map(WorkflowName::as_str).unwrap_or("(this workflow)");
-        for (index, node) in ir.nodes.iter().enumerate() {
-            let Some(callee) = called_name(node) else { continue };
-            let path = format!("nodes[{index}].params.workflow_name");
+        let mut walk = CallWalk { manager: self, root: name, done: HashSet::new() };
+        for call in pflow_ir::workflow_call_sites(ir) {
             let mut chain = vec![root.to_owned()];
-            if let Err(finding) = self.follow(callee, name, &mut chain) {
-                diagnostics.push(finding.at(path));
+            chain.extend(std::iter::repeat_n(INLINE.to_owned(), call.inline_depth));
+            if let Err(finding) = walk.follow(&call.name, &mut chain, true) {
+                diagnostics.push(finding.at(call.path));
             }
         }
         diagnostics
-    }
-
-    /// Depth-first walk of the call graph from `callee`, with `chain` the names above it.
-    fn follow(
-        &self,
-        callee: &str,
-        root: Option<&WorkflowName>,
-        chain: &mut Vec<String>,
-    ) -> Result<(), Finding> {
-        if root.is_some_and(|r| r.as_str() == callee) || chain[1..].iter().any(|c| c == callee) {
-            chain.push(callee.to_owned());
-            return Err(Finding::Cycle(chain.join(" -> ")));
-        }
-        let ir = match self.load_ir(callee) {
-            Ok(ir) => ir,
-            Err(StoreError::WorkflowNotFound { suggestions, .. }) if chain.len() == 1 => {
-                return Err(Finding::Missing(callee.to_owned(), suggestions));
-            }
-            Err(StoreError::InvalidName(e)) if chain.len() == 1 => {
-                return Err(Finding::Other(e.to_string()));
-            }
-            // Problems deeper in the graph belong to the workflow that has them; they were
-            // reported when it was saved and will be reported again when it runs.
-            Err(_) => return Ok(()),
-        };
-        chain.push(callee.to_owned());
-        for node in &ir.nodes {
-            if let Some(next) = called_name(node) {
-                self.follow(next, root, chain)?;
-            }
-        }
-        chain.pop();
-        Ok(())
     }
 
     /// Validates `ir` for saving under `name`.
@@ -312,9 +282,59 @@ impl WorkflowManager {
     }
 }
 
-/// The `workflow_name` a node calls, if it is a nested workflow node that names one.
-fn called_name(node: &pflow_ir::Node) -> Option<&str> {
-    (node.ty == "workflow").then(|| node.params.get("workflow_name")?.as_str()).flatten()
+/// How a cycle chain shows a step through an inline `workflow_ir`.
+const INLINE: &str = "(inline)";
+
+/// One walk of the call graph, remembering the workflows already fully explored.
+struct CallWalk<'m> {
+    manager: &'m WorkflowManager,
+    /// The workflow being saved, if it has a name: calling it is a cycle.
+    root: Option<&'m WorkflowName>,
+    /// Workflows whose calls were all followed without a finding: nothing below them can
+    /// loop (a loop through one would have been found then), so they are not loaded again.
+    done: HashSet<String>,
+}
+
+impl CallWalk<'_> {
+    /// Depth-first walk of the call graph from `callee`, with `chain` the names above it;
+    /// `direct` when the IR being checked calls `callee` itself.
+    fn follow(
+        &mut self,
+        callee: &str,
+        chain: &mut Vec<String>,
+        direct: bool,
+    ) -> Result<(), Finding> {
+        if self.root.is_some_and(|r| r.as_str() == callee) || chain[1..].iter().any(|c| c == callee)
+        {
+            chain.push(callee.to_owned());
+            return Err(Finding::Cycle(chain.join(" -> ")));
+        }
+        if self.done.contains(callee) {
+            return Ok(());
+        }
+        let ir = match self.manager.load_ir(callee) {
+            Ok(ir) => ir,
+            Err(StoreError::WorkflowNotFound { suggestions, .. }) if direct => {
+                return Err(Finding::Missing(callee.to_owned(), suggestions));
+            }
+            Err(StoreError::InvalidName(e)) if direct => {
+                return Err(Finding::Other(e.to_string()));
+            }
+            // Problems deeper in the graph belong to the workflow that has them; they were
+            // reported when it was saved and will be reported again when it runs.
+            Err(_) => return Ok(()),
+        };
+        let depth = chain.len();
+        chain.push(callee.to_owned());
+        for call in pflow_ir::workflow_call_sites(&ir) {
+            chain.extend(std::iter::repeat_n(INLINE.to_owned(), call.inline_depth));
+            self.follow(&call.name, chain, false)?;
+            chain.truncate(depth + 1);
+        }
+        chain.truncate(depth);
+        self.done.insert(callee.to_owned());
+        Ok(())
+    }
 }
 
 /// A problem found while following calls.

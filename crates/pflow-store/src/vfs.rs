@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use rustix::fs::{CWD, Mode, OFlags, RenameFlags};
+use rustix::fs::{Mode, OFlags};
 
 use crate::ReadFileError;
 
@@ -239,18 +239,7 @@ impl Fs for RealFs {
     }
 
     fn rename_noreplace(&self, from: &Path, to: &Path) -> io::Result<()> {
-        match rustix::fs::renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
-            Ok(()) => Ok(()),
-            // Filesystems without RENAME_NOREPLACE: a hard link is just as atomic and
-            // never replaces; the temp name is then removed.
-            Err(
-                rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::OPNOTSUPP,
-            ) => {
-                fs::hard_link(from, to)?;
-                fs::remove_file(from)
-            }
-            Err(e) => Err(e.into()),
-        }
+        crate::file::rename_noreplace(from, to)
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {

@@ -10,8 +10,7 @@ use std::path::Path;
 use pflow_ir::NodeSpec;
 use pflow_ir::ValueType::{Boolean, Integer, String as Str};
 use pflow_store::read_regular_file_follow;
-use rustix::fs::{CWD, OFlags, RenameFlags};
-use rustix::io::Errno;
+use rustix::fs::OFlags;
 use serde_json::{Map, Value, json};
 
 use super::{optional, output, required, spec};
@@ -187,15 +186,7 @@ impl Node for MoveFile {
         let renamed = if overwrite {
             fs::rename(source, dest)
         } else {
-            match rustix::fs::renameat_with(CWD, source, CWD, dest, RenameFlags::NOREPLACE) {
-                Ok(()) => Ok(()),
-                // Filesystems without RENAME_NOREPLACE: a hard link refuses an existing
-                // destination just as atomically.
-                Err(Errno::INVAL | Errno::NOSYS) if meta.is_file() => {
-                    fs::hard_link(source, dest).and_then(|()| fs::remove_file(source))
-                }
-                Err(errno) => Err(errno.into()),
-            }
+            pflow_store::rename_noreplace(Path::new(source), Path::new(dest))
         };
         match renamed {
             Ok(()) => {}

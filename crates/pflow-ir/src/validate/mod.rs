@@ -24,7 +24,9 @@ mod templates;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{Diagnostic, Diagnostics, MAX_JSON_DEPTH, NodeCatalog, ValueType, WorkflowIr};
+use crate::{
+    Diagnostic, Diagnostics, MAX_IR_DEPTH, MAX_JSON_DEPTH, NodeCatalog, ValueType, WorkflowIr,
+};
 
 pub use source::WorkflowSource;
 
@@ -49,13 +51,17 @@ impl Checked {
 /// With a catalog, node types, parameters and output keys are checked too; without one
 /// only what the IR itself says is checked. Never panics, whatever the value.
 pub fn validate_value(value: &Value, catalog: Option<&NodeCatalog>) -> Checked {
-    // Parsed JSON is never this deep (see `parse_json`), but a value built in code can be,
-    // and every recursive walk (serde's included) must be spared it.
-    if nested_deeper_than(value, MAX_JSON_DEPTH) {
+    // A value built in code can be nested without bound, and every recursive walk (serde's
+    // included) must be spared it. The bound is tighter than what parsing allows: a saved
+    // document wraps the IR in one more object and must still parse.
+    if let Some(path) = first_too_deep(value, MAX_IR_DEPTH) {
         let d = Diagnostic::error(
-            "",
-            format!("the workflow is nested more than {MAX_JSON_DEPTH} levels deep"),
-        );
+            path,
+            format!("the workflow is nested more than {MAX_IR_DEPTH} levels deep"),
+        )
+        .with_hint(format!(
+            "JSON is read back to {MAX_JSON_DEPTH} levels, and a saved workflow adds one"
+        ));
         return Checked { ir: None, diagnostics: Diagnostics::from(vec![d]) };
     }
     let mut diagnostics = Diagnostics::from(check_value(value, catalog));
@@ -78,18 +84,77 @@ pub fn validate_ir(ir: &WorkflowIr, catalog: Option<&NodeCatalog>) -> Diagnostic
     validate_value(&value, catalog).diagnostics
 }
 
-/// The saved workflows an IR calls by `workflow_name`, in node order, without repeats.
+/// The saved workflows an IR calls by `workflow_name`, in node order, without repeats;
+/// calls inside inline `workflow_ir`s count (see [`workflow_call_sites`]).
 pub fn workflow_calls(ir: &WorkflowIr) -> Vec<String> {
     let mut calls: Vec<String> = Vec::new();
-    for node in &ir.nodes {
-        if node.ty == "workflow"
-            && let Some(Value::String(name)) = node.params.get("workflow_name")
-            && !calls.contains(name)
-        {
-            calls.push(name.clone());
+    for call in workflow_call_sites(ir) {
+        if !calls.contains(&call.name) {
+            calls.push(call.name);
         }
     }
     calls
+}
+
+/// A call of a saved workflow by `workflow_name`, at the top level of an IR or inside its
+/// inline `workflow_ir`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowCall {
+    /// The saved workflow called.
+    pub name: String,
+    /// The path of the `workflow_name` param, e.g.
+    /// `nodes[0].params.workflow_ir.nodes[1].params.workflow_name`.
+    pub path: String,
+    /// How many inline `workflow_ir`s the calling node is inside (0 at the top level).
+    pub inline_depth: usize,
+}
+
+/// How many inline `workflow_ir`s deep calls are looked for. Each inline level costs four
+/// levels of JSON (`workflow_ir`, `nodes`, the node, `params`), so a deeper call is in an
+/// IR that cannot validate.
+const MAX_INLINE_DEPTH: usize = MAX_IR_DEPTH / 4;
+
+/// Every call of a saved workflow by `workflow_name` in `ir`, in document order, inline
+/// `workflow_ir`s included (down to the depth that validation allows).
+pub fn workflow_call_sites(ir: &WorkflowIr) -> Vec<WorkflowCall> {
+    let mut calls = Vec::new();
+    for (index, node) in ir.nodes.iter().enumerate() {
+        calls_in_node(&node.ty, &node.params, &index_path("nodes", index), 0, &mut calls);
+    }
+    calls
+}
+
+/// Adds the calls of one node (and of the nodes of its inline `workflow_ir`) to `calls`.
+fn calls_in_node(
+    ty: &str,
+    params: &serde_json::Map<String, Value>,
+    path: &str,
+    inline_depth: usize,
+    calls: &mut Vec<WorkflowCall>,
+) {
+    if ty != "workflow" {
+        return;
+    }
+    let params_path = join_path(path, "params");
+    if let Some(Value::String(name)) = params.get("workflow_name") {
+        let path = join_path(&params_path, "workflow_name");
+        calls.push(WorkflowCall { name: name.clone(), path, inline_depth });
+    }
+    if inline_depth >= MAX_INLINE_DEPTH {
+        return;
+    }
+    let Some(Value::Array(nodes)) = params.get("workflow_ir").and_then(|ir| ir.get("nodes")) else {
+        return;
+    };
+    let nodes_path = join_path(&params_path, "workflow_ir.nodes");
+    for (index, node) in nodes.iter().enumerate() {
+        if let (Some(Value::String(ty)), Some(Value::Object(params))) =
+            (node.get("type"), node.get("params"))
+        {
+            let path = index_path(&nodes_path, index);
+            calls_in_node(ty, params, &path, inline_depth + 1, calls);
+        }
+    }
 }
 
 /// Joins a path prefix and a path found below it (`ir` + `nodes[0]` = `ir.nodes[0]`).
@@ -195,20 +260,69 @@ fn article(ty: ValueType) -> &'static str {
     }
 }
 
-/// Whether arrays and objects in `value` nest more than `limit` levels, found without
-/// recursion.
-fn nested_deeper_than(value: &Value, limit: usize) -> bool {
-    let mut stack = vec![(value, 0usize)];
-    while let Some((v, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(items) => Box::new(items.iter()),
-            Value::Object(map) => Box::new(map.values()),
-            _ => continue,
-        };
-        if depth + 1 > limit {
-            return true;
+/// The path of the first array or object in `value` that is nested more than `limit`
+/// levels deep (the root is level one), found without recursion.
+fn first_too_deep(value: &Value, limit: usize) -> Option<String> {
+    // One iterator per open container, and the step taken out of each into the current
+    // value: at most `limit` of each, however deep the value.
+    let mut open: Vec<Children<'_>> = Vec::new();
+    let mut trail: Vec<Step<'_>> = Vec::new();
+    let mut current = value;
+    loop {
+        if let Some(children) = Children::of(current) {
+            if open.len() == limit {
+                return Some(trail.iter().fold(String::new(), |path, step| match step {
+                    Step::Index(i) => index_path(&path, *i),
+                    Step::Key(k) => key_path(&path, k),
+                }));
+            }
+            open.push(children);
         }
-        stack.extend(children.map(|c| (c, depth + 1)));
+        // Move to the next child of the innermost container that has one left.
+        loop {
+            if trail.len() == open.len() {
+                trail.pop();
+            }
+            let top = open.last_mut()?;
+            match top.next() {
+                Some((step, child)) => {
+                    trail.push(step);
+                    current = child;
+                    break;
+                }
+                None => {
+                    open.pop();
+                }
+            }
+        }
     }
-    false
+}
+
+/// One step down into an array or object.
+enum Step<'v> {
+    Index(usize),
+    Key(&'v str),
+}
+
+/// The children of an array or object not yet visited.
+enum Children<'v> {
+    Array(std::iter::Enumerate<std::slice::Iter<'v, Value>>),
+    Object(serde_json::map::Iter<'v>),
+}
+
+impl<'v> Children<'v> {
+    fn of(value: &'v Value) -> Option<Children<'v>> {
+        match value {
+            Value::Array(items) => Some(Children::Array(items.iter().enumerate())),
+            Value::Object(map) => Some(Children::Object(map.iter())),
+            _ => None,
+        }
+    }
+
+    fn next(&mut self) -> Option<(Step<'v>, &'v Value)> {
+        match self {
+            Children::Array(items) => items.next().map(|(i, v)| (Step::Index(i), v)),
+            Children::Object(map) => map.next().map(|(k, v)| (Step::Key(k.as_str()), v)),
+        }
+    }
 }

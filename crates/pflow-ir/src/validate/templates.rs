@@ -13,7 +13,7 @@ use super::shape::{InputView, IrView, NodeView};
 use super::structure::Graph;
 use super::{Findings, Place, Section, article, did_you_mean, index_path, key_path, quoted_list};
 use crate::template::{PathStep, Template, TemplateRef, parse_template};
-use crate::{Diagnostic, MAX_JSON_DEPTH, NodeCatalog, ValueType};
+use crate::{Diagnostic, MAX_IR_DEPTH, NodeCatalog, ValueType};
 
 /// Runs the template checks.
 pub(super) fn check(
@@ -104,10 +104,10 @@ impl<'v> Checker<'_, 'v> {
 
     /// Checks every string inside `value`.
     fn walk(&mut self, value: &Value, path: &str, depth: usize, at: &Site<'_, 'v>) {
-        if depth > MAX_JSON_DEPTH {
+        if depth > MAX_IR_DEPTH {
             self.findings.push(
                 at.place,
-                Diagnostic::error(path, format!("nested more than {MAX_JSON_DEPTH} levels deep")),
+                Diagnostic::error(path, format!("nested more than {MAX_IR_DEPTH} levels deep")),
             );
             return;
         }

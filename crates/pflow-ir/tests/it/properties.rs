@@ -240,7 +240,7 @@ fn absurdly_deep_values_are_refused_without_recursion() {
         });
         assert_eq!(checked.ir, None);
         let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
-        assert_eq!(messages, ["the workflow is nested more than 128 levels deep"]);
+        assert_eq!(messages, ["the workflow is nested more than 126 levels deep"]);
         // serde_json drops values recursively: give the drop a stack to match.
         std::thread::Builder::new()
             .stack_size(256 << 20)
@@ -249,7 +249,11 @@ fn absurdly_deep_values_are_refused_without_recursion() {
             .join()
             .unwrap();
     }
-    // The deepest value that parsed JSON can hold is still validated.
-    let ok = one_node(Map::from_iter([("m".to_owned(), nested(124, false))]));
+    // The deepest value a saved workflow can hold is still validated; one level more is not
+    // (the root, `nodes`, the node and `params` are four levels above `m`).
+    let deepest = pflow_ir::MAX_IR_DEPTH - 4;
+    let ok = one_node(Map::from_iter([("m".to_owned(), nested(deepest, false))]));
     assert_eq!(validate_value(&ok, None).diagnostics, pflow_ir::Diagnostics::new());
+    let too_deep = one_node(Map::from_iter([("m".to_owned(), nested(deepest + 1, false))]));
+    assert!(validate_value(&too_deep, None).diagnostics.has_errors());
 }

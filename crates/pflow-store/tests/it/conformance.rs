@@ -39,7 +39,49 @@ conformance!(
     locate_names_the_workflow,
     raw_trait_obeys_the_same_rules,
     unknown_fields_survive_an_update,
+    the_deepest_accepted_workflow_is_read_back,
+    a_workflow_one_level_deeper_is_refused,
 );
+
+/// A valid IR nested exactly `levels` deep: the root, `nodes`, the node and `params` are
+/// four levels, and the rest are arrays in one param.
+fn nested_ir(levels: usize) -> pflow_ir::WorkflowIr {
+    let mut deep = serde_json::json!(1);
+    for _ in 0..levels - 4 {
+        deep = serde_json::json!([deep]);
+    }
+    serde_json::from_value(serde_json::json!({
+        "ir_version": "0.1.0",
+        "nodes": [{ "id": "a", "type": "shell", "params": { "command": "true", "deep": deep } }]
+    }))
+    .unwrap()
+}
+
+fn the_deepest_accepted_workflow_is_read_back(b: &Backend) {
+    let m = b.manager();
+    let deepest = nested_ir(pflow_ir::MAX_IR_DEPTH);
+    m.save("deep", &deepest, "").unwrap();
+    assert_eq!(m.load("deep").unwrap().ir, deepest);
+    // `list` reads it too (and the index that caches it), rather than calling it corrupt.
+    let listing = m.list_all().unwrap();
+    assert!(listing.problems.is_empty(), "{:?}", listing.problems);
+    assert_eq!(listing.workflows.len(), 1);
+    let doc = m.update("deep", &deepest, "again", 1).unwrap();
+    assert_eq!(m.load_revision("deep", doc.revision).unwrap().ir, deepest);
+}
+
+fn a_workflow_one_level_deeper_is_refused(b: &Backend) {
+    let m = b.manager();
+    let err = m.save("deep", &nested_ir(pflow_ir::MAX_IR_DEPTH + 1), "").unwrap_err();
+    let StoreError::InvalidWorkflow { diagnostics, .. } = &err else {
+        panic!("expected InvalidWorkflow, got {err:?}")
+    };
+    let found: Vec<(&str, &str)> =
+        diagnostics.iter().map(|d| (d.path.as_str(), d.message.as_str())).collect();
+    let path = format!("nodes[0].params.deep{}", "[0]".repeat(pflow_ir::MAX_IR_DEPTH - 4));
+    assert_eq!(found, [(path.as_str(), "the workflow is nested more than 126 levels deep")]);
+    assert!(!m.exists("deep").unwrap());
+}
 
 fn save_then_load_round_trips(b: &Backend) {
     let m = b.manager();

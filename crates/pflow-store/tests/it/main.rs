@@ -5,6 +5,7 @@
 // The reliability checklist asks tests to report their counts.
 #![allow(clippy::print_stdout)]
 
+mod calls;
 mod common;
 mod concurrency;
 mod conformance;

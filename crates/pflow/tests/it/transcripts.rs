@@ -261,6 +261,6 @@ fn a_failing_node_names_the_chain_and_the_cause() {
         exit: 1
         --- stdout
         --- stderr
-        error: read: cannot read `nowhere.txt`: cannot read file: No such file or directory (os error 2)
+        error: read: cannot read `nowhere.txt`: No such file or directory (os error 2)
         "#);
 }
