@@ -10,6 +10,7 @@ mod progress;
 mod prompt;
 mod report;
 mod store;
+mod table;
 
 #[cfg(test)]
 mod clidoc;

@@ -59,8 +59,7 @@ fn list(args: &ListArgs, catalog: &NodeCatalog, out: &Output) -> Outcome {
     }
     let rows: Vec<[String; 3]> =
         specs.iter().map(|s| [s.name.clone(), s.category.clone(), s.description.clone()]).collect();
-    let header = ["TYPE".to_owned(), "CATEGORY".to_owned(), "DESCRIPTION".to_owned()];
-    out.data(&table(&header, &rows))?;
+    out.data(&crate::table::render(["TYPE", "CATEGORY", "DESCRIPTION"], &rows))?;
     Ok(exit::SUCCESS)
 }
 
@@ -165,18 +164,4 @@ fn push_rows(text: &mut String, rows: &[[String; 4]]) {
         text.push_str(line.trim_end());
         text.push('\n');
     }
-}
-
-/// An aligned table under a header.
-fn table(header: &[String; 3], rows: &[[String; 3]]) -> String {
-    let width =
-        |c: usize| rows.iter().chain([header]).map(|r| r[c].chars().count()).max().unwrap_or(0);
-    let (w0, w1) = (width(0), width(1));
-    let mut text = String::new();
-    for [a, b, c] in std::iter::once(header).chain(rows) {
-        let line = format!("{a:w0$}  {b:w1$}  {c}");
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
 }

@@ -52,16 +52,7 @@ fn table(summaries: &[RevisionSummary]) -> String {
             [number, to_seconds(s.time), first_line(&s.description), s.summary.clone()]
         })
         .collect();
-    let header = ["REVISION", "SAVED", "DESCRIPTION", "CHANGES"].map(str::to_owned);
-    let width = |c: usize| rows.iter().chain([&header]).map(|r| r[c].chars().count()).max();
-    let (w0, w1, w2) = (width(0).unwrap_or(0), width(1).unwrap_or(0), width(2).unwrap_or(0));
-    let mut text = String::new();
-    for [a, b, c, d] in std::iter::once(&header).chain(&rows) {
-        let line = format!("{a:w0$}  {b:w1$}  {c:w2$}  {d}");
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
+    crate::table::render(["REVISION", "SAVED", "DESCRIPTION", "CHANGES"], &rows)
 }
 
 /// A time in a table: RFC 3339 to the second (`2025-01-29T10:00:00Z`), a fixed width.

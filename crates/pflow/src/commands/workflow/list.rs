@@ -70,18 +70,7 @@ fn table(summaries: &[&Summary]) -> String {
         .iter()
         .map(|s| [s.name.to_string(), short_description(&s.description), inputs(&s.inputs)])
         .collect();
-    let header = ["NAME".to_owned(), "DESCRIPTION".to_owned(), "INPUTS".to_owned()];
-    let width = |column: usize| {
-        rows.iter().chain([&header]).map(|r| r[column].chars().count()).max().unwrap_or(0)
-    };
-    let (name_width, description_width) = (width(0), width(1));
-    let mut text = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let line = format!("{:name_width$}  {:description_width$}  {}", row[0], row[1], row[2]);
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
+    crate::table::render(["NAME", "DESCRIPTION", "INPUTS"], &rows)
 }
 
 /// The first line of a description, cut to [`DESCRIPTION_WIDTH`] characters.

@@ -154,14 +154,5 @@ fn table(entries: &[TrashEntry]) -> String {
             ]
         })
         .collect();
-    let header = ["NAME", "DELETED", "REVISION", "DESCRIPTION"].map(str::to_owned);
-    let width = |c: usize| rows.iter().chain([&header]).map(|r| r[c].chars().count()).max();
-    let (w0, w1, w2) = (width(0).unwrap_or(0), width(1).unwrap_or(0), width(2).unwrap_or(0));
-    let mut text = String::new();
-    for [a, b, c, d] in std::iter::once(&header).chain(&rows) {
-        let line = format!("{a:w0$}  {b:w1$}  {c:w2$}  {d}");
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
+    crate::table::render(["NAME", "DELETED", "REVISION", "DESCRIPTION"], &rows)
 }
