@@ -4,10 +4,12 @@
 //! temporary `PFLOW_HOME`, a cleared environment and `NO_COLOR`, so that nothing on the
 //! machine running the tests can change what they see.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// The `pflow` binary built for this test run.
 ///
@@ -86,19 +88,65 @@ impl TestHome {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
+        run_piped(self.command(args), stdin)
+    }
+
+    /// Runs `pflow ARGS` (stdin closed) and returns what it did and how long it took; a
+    /// process still running after `limit` is killed and the test fails.
+    pub fn run_bounded<I, S>(&self, args: I, limit: Duration) -> (Run, Duration)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let started = Instant::now();
+        let child = self
+            .command(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start pflow");
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        // pflow may exit before reading everything; a broken pipe here is its answer.
-        let _ = pipe.write_all(stdin);
-        drop(pipe);
-        Run::from(child.wait_with_output().expect("wait for pflow"))
+        let pid = child.id();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        match rx.recv_timeout(limit) {
+            Ok(output) => (Run::from(output.expect("wait for pflow")), started.elapsed()),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
+                panic!("`pflow {}` hung for {limit:?}", shown.join(" "));
+            }
+        }
     }
+
+    /// Runs `pflow ARGS` to completion in the working directory `dir`, with `stdin` as its
+    /// standard input.
+    pub fn run_in<I, S>(&self, dir: &Path, args: I, stdin: &[u8]) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command(args);
+        cmd.current_dir(dir);
+        run_piped(cmd, stdin)
+    }
+}
+
+/// Runs `cmd` to completion with `stdin` piped in and its output captured.
+fn run_piped(mut cmd: Command, stdin: &[u8]) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pflow");
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    // pflow may exit before reading everything; a broken pipe here is its answer.
+    let _ = pipe.write_all(stdin);
+    drop(pipe);
+    Run::from(child.wait_with_output().expect("wait for pflow"))
 }
 
 impl TestHome {
@@ -140,5 +188,51 @@ impl From<Output> for Run {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
+    }
+}
+
+/// Input files that are not regular files, or are huge (RELIABILITY H3, H4), in a
+/// temporary directory removed when dropped.
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct HostileInputs {
+    /// A named pipe nobody writes to: reading it would block forever.
+    pub fifo: PathBuf,
+    /// A bound Unix socket: it cannot be opened as a file.
+    pub socket: PathBuf,
+    /// A symbolic link to `/dev/zero`: reading it never ends.
+    pub zero: PathBuf,
+    /// A sparse 100 MB regular file.
+    pub big: PathBuf,
+    /// Keeps `socket` bound.
+    _listener: std::os::unix::net::UnixListener,
+    /// Holds the files.
+    _dir: tempfile::TempDir,
+}
+
+#[cfg(unix)]
+impl HostileInputs {
+    /// Creates the four files, each named `*.json`, in a new temporary directory.
+    pub fn new() -> HostileInputs {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let fifo = dir.path().join("fifo.json");
+        let made = Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+        assert!(made.success(), "mkfifo {}: {made}", fifo.display());
+        let socket = dir.path().join("socket.json");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind a socket");
+        let zero = dir.path().join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("link to /dev/zero");
+        let big = dir.path().join("big.json");
+        std::fs::File::create(&big)
+            .and_then(|file| file.set_len(100_000_000))
+            .expect("create a sparse 100 MB file");
+        HostileInputs { fifo, socket, zero, big, _listener: listener, _dir: dir }
+    }
+}
+
+#[cfg(unix)]
+impl Default for HostileInputs {
+    fn default() -> HostileInputs {
+        HostileInputs::new()
     }
 }

@@ -2,31 +2,13 @@
 //! input errors; validation before running; results, failures and exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
-use pflow_tests::{Run, TestHome};
+use pflow_tests::TestHome;
 use serde_json::{Value, json};
 
 /// The repository's `examples/` directory.
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
-
-/// Runs `pflow ARGS` in `dir` with `stdin`.
-fn run_in(home: &TestHome, dir: &Path, args: &[&str], stdin: &[u8]) -> Run {
-    use std::io::Write;
-    let mut child = home
-        .command(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pflow");
-    let mut pipe = child.stdin.take().expect("stdin is piped");
-    let _ = pipe.write_all(stdin);
-    drop(pipe);
-    Run::from(child.wait_with_output().expect("wait for pflow"))
 }
 
 /// Saves `ir` under `name` through `pflow workflow save`.
@@ -209,7 +191,7 @@ fn a_file_runs_with_its_references_relative_to_it() {
     let home = TestHome::new();
     let elsewhere = tempfile::tempdir().unwrap();
     let file = examples().join("run-nested-ref.json");
-    let run = run_in(&home, elsewhere.path(), &["run", file.to_str().unwrap(), "text=quiet"], b"");
+    let run = home.run_in(elsewhere.path(), ["run", file.to_str().unwrap(), "text=quiet"], b"");
     assert_eq!(run.transcript(), "exit: 0\n--- stdout\nQUIET\n--- stderr\n");
 }
 
@@ -221,7 +203,7 @@ fn a_directory_named_like_a_saved_workflow_does_not_hide_it() {
     save(&home, "greet", &ir);
     let cwd = tempfile::tempdir().unwrap();
     std::fs::create_dir(cwd.path().join("greet")).unwrap();
-    let run = run_in(&home, cwd.path(), &["run", "greet"], b"");
+    let run = home.run_in(cwd.path(), ["run", "greet"], b"");
     assert_eq!(run.transcript(), "exit: 0\n--- stdout\nsaved greet\n--- stderr\n");
 }
 #[test]
@@ -237,7 +219,7 @@ fn a_reference_from_stdin_is_relative_to_the_current_directory() {
     .unwrap();
     let ir = json!({"ir_version": "0.1.0",
         "nodes": [{"id": "c", "type": "workflow", "params": {"workflow_ref": "child.json"}}]});
-    let run = run_in(&home, dir.path(), &["run"], ir.to_string().as_bytes());
+    let run = home.run_in(dir.path(), ["run"], ir.to_string().as_bytes());
     assert_eq!(run.transcript(), "exit: 0\n--- stdout\nfrom cwd\n--- stderr\n");
 }
 
@@ -270,7 +252,7 @@ fn workflow_ref_cycles_are_refused_before_anything_runs() {
         "nodes": [{"id": "back", "type": "workflow", "params": {"workflow_ref": "a.json"}}]});
     std::fs::write(dir.path().join("a.json"), a.to_string()).unwrap();
     std::fs::write(dir.path().join("b.json"), b.to_string()).unwrap();
-    let run = run_in(&home, dir.path(), &["run", "a.json"], b"");
+    let run = home.run_in(dir.path(), ["run", "a.json"], b"");
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(
         run.stderr.starts_with(
@@ -290,7 +272,7 @@ fn the_examples_run() {
     std::fs::write(&input, "some notes\n").unwrap();
     let backup = examples().join("run-backup.json");
     let run =
-        run_in(&home, dir.path(), &["run", backup.to_str().unwrap(), "file_path=notes.txt"], b"");
+        home.run_in(dir.path(), ["run", backup.to_str().unwrap(), "file_path=notes.txt"], b"");
     assert_eq!(run.code, 0, "{}", run.transcript());
     let out: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(out["backup"], json!("backups/latest.bak"));
@@ -307,14 +289,10 @@ fn the_examples_run() {
 
     let fallback = examples().join("run-fallback.json");
     let run =
-        run_in(&home, dir.path(), &["run", fallback.to_str().unwrap(), "file_path=notes.txt"], b"");
+        home.run_in(dir.path(), ["run", fallback.to_str().unwrap(), "file_path=notes.txt"], b"");
     assert_eq!(run.transcript(), "exit: 0\n--- stdout\nsome notes\n--- stderr\n");
-    let run = run_in(
-        &home,
-        dir.path(),
-        &["run", fallback.to_str().unwrap(), "file_path=absent.txt"],
-        b"",
-    );
+    let run =
+        home.run_in(dir.path(), ["run", fallback.to_str().unwrap(), "file_path=absent.txt"], b"");
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
         run.stdout.starts_with("no file, using the default (cannot read `absent.txt`: "),

@@ -5,11 +5,10 @@ use std::fs::File;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pflow_ir::WorkflowName;
-use pflow_tests::{Run, TestHome};
+use pflow_tests::{HostileInputs, Run, TestHome};
 
 use crate::store_support::{ir_text, report, tree};
 
@@ -233,22 +232,14 @@ fn h2_h3_h4_h6_planted_entries_are_reported_never_followed_and_never_hang() {
 #[test]
 fn h3_h4_hostile_input_files_fail_promptly_with_a_clear_error() {
     let home = TestHome::new();
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("fifo.json");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    let socket = dir.path().join("socket.json");
-    let _listener = UnixListener::bind(&socket).unwrap();
-    let zero = dir.path().join("zero.json");
-    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
-    let big = dir.path().join("big.json");
-    File::create(&big).unwrap().set_len(100_000_000).unwrap();
+    let inputs = HostileInputs::new();
 
     let mut slowest = Duration::ZERO;
     for (path, why) in [
-        (&fifo, "FIFO, not a regular file"),
-        (&socket, "socket, not a regular file"),
-        (&zero, "device, not a regular file"),
-        (&big, "too large"),
+        (&inputs.fifo, "FIFO, not a regular file"),
+        (&inputs.socket, "socket, not a regular file"),
+        (&inputs.zero, "device, not a regular file"),
+        (&inputs.big, "too large"),
     ] {
         let file = path.to_str().unwrap();
         let (run, took) = run_prompt(&home, &["workflow", "save", file, "--name", "x"]);
@@ -258,7 +249,8 @@ fn h3_h4_hostile_input_files_fail_promptly_with_a_clear_error() {
         assert!(run.stderr.contains(why), "{file}: want {why:?} in {}", run.stderr);
         assert!(!home.workflows().join("x.json").exists());
     }
-    let big_rss = peak_rss_kib(&home, &["workflow", "save", big.to_str().unwrap(), "--name", "x"]);
+    let big_rss =
+        peak_rss_kib(&home, &["workflow", "save", inputs.big.to_str().unwrap(), "--name", "x"]);
     report(format!(
         "H3/H4: FIFO, socket, /dev/zero link and a 100 MB file as input: clean errors, \
          slowest {} ms; peak RSS of `save` of the 100 MB file {}",
@@ -270,28 +262,9 @@ fn h3_h4_hostile_input_files_fail_promptly_with_a_clear_error() {
 /// Runs `pflow ARGS` (stdin closed) and fails the test if it takes longer than the
 /// RELIABILITY bound; a hung process is killed after [`HANG`].
 fn run_prompt(home: &TestHome, args: &[&str]) -> (Run, Duration) {
-    let started = Instant::now();
-    let child = home
-        .command(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pflow");
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let output = match rx.recv_timeout(HANG) {
-        Ok(output) => output.expect("wait for pflow"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("`pflow {}` hung for {HANG:?}", args.join(" "));
-        }
-    };
-    let took = started.elapsed();
+    let (run, took) = home.run_bounded(args, HANG);
     assert!(took < PROMPT, "`pflow {}` took {took:?}", args.join(" "));
-    (Run::from(output), took)
+    (run, took)
 }
 
 /// The most memory `pflow` may use facing a huge file (RELIABILITY H4).

@@ -2,14 +2,10 @@
 //! exits 1 and reports each of its problems), and hostile input files (RELIABILITY H3,
 //! H4, H7).
 
-use std::fs::File;
-use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use pflow_tests::{Run, TestHome};
+use pflow_tests::{HostileInputs, TestHome};
 
 use crate::store_support::report;
 
@@ -137,24 +133,16 @@ fn the_broken_example_reports_every_problem() {
 #[test]
 fn hostile_input_files_fail_promptly() {
     let home = TestHome::new();
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("fifo.json");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    let socket = dir.path().join("socket.json");
-    let _listener = UnixListener::bind(&socket).unwrap();
-    let zero = dir.path().join("zero.json");
-    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
-    let big = dir.path().join("big.json");
-    File::create(&big).unwrap().set_len(100_000_000).unwrap();
+    let inputs = HostileInputs::new();
 
     let mut slowest = Duration::ZERO;
     for (path, why) in [
-        (&fifo, "not a regular file"),
-        (&socket, "not a regular file"),
-        (&zero, "not a regular file"),
-        (&big, "too large"),
+        (&inputs.fifo, "not a regular file"),
+        (&inputs.socket, "not a regular file"),
+        (&inputs.zero, "not a regular file"),
+        (&inputs.big, "too large"),
     ] {
-        let (run, took) = run_bounded(&home, &[Path::new("validate"), path]);
+        let (run, took) = home.run_bounded([Path::new("validate"), path], Duration::from_secs(20));
         slowest = slowest.max(took);
         assert_eq!(run.code, 1, "{}", run.transcript());
         assert!(
@@ -170,28 +158,4 @@ fn hostile_input_files_fail_promptly() {
         "H3/H4 validate: FIFO, socket, /dev/zero link and a 100 MB file: clean errors, slowest {} ms",
         slowest.as_millis()
     ));
-}
-
-/// Runs `pflow ARGS` (stdin closed); a process still running after 20 s is killed and the
-/// test fails.
-fn run_bounded(home: &TestHome, args: &[&Path]) -> (Run, Duration) {
-    let started = Instant::now();
-    let child = home
-        .command(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pflow");
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(output) => (Run::from(output.expect("wait for pflow")), started.elapsed()),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("`pflow {args:?}` hung");
-        }
-    }
 }

@@ -58,10 +58,22 @@ pub(super) struct OutputView<'v> {
     pub(super) source: Option<&'v str>,
 }
 
+/// One entry of `inputs` or `outputs` that is an object.
+struct Declaration<'v> {
+    /// Its position in the section.
+    rank: usize,
+    name: &'v str,
+    path: String,
+    obj: &'v Map<String, Value>,
+}
+
 /// A node.
 #[derive(Debug)]
 pub(super) struct NodeView<'v> {
+    /// Position among the nodes that are objects: the node's index in the graph.
     pub(super) index: usize,
+    /// Position in the `nodes` array as written (the one in `path`), for ordering findings.
+    pub(super) rank: usize,
     pub(super) path: String,
     /// `id`, when it is a string (valid or not).
     pub(super) id: Option<&'v str>,
@@ -84,7 +96,7 @@ pub(super) struct EdgeView<'v> {
 
 impl NodeView<'_> {
     pub(super) fn place(&self) -> Place {
-        (Section::Nodes, self.index)
+        (Section::Nodes, self.rank)
     }
 }
 
@@ -291,34 +303,45 @@ impl Reader<'_> {
         parsed
     }
 
-    fn inputs<'v>(&mut self, value: &'v Value) -> Vec<InputView<'v>> {
+    /// The declarations of the `key` section (`inputs` or `outputs`, filed under
+    /// `section`): each entry's rank, name, path and object. A section that is not an
+    /// object, and each entry that is not one, is reported (as `what` declarations, with
+    /// `hint`) and skipped.
+    fn declarations<'v>(
+        &mut self,
+        value: &'v Value,
+        section: Section,
+        key: &str,
+        what: &str,
+        hint: &str,
+    ) -> Vec<Declaration<'v>> {
         let Some(map) = value.as_object() else {
-            self.wrong_type(
-                (Section::Inputs, 0),
-                "inputs",
-                "an object of input declarations",
-                value,
-            );
+            let expected = format!("an object of {what} declarations");
+            self.wrong_type((section, 0), key, &expected, value);
             return Vec::new();
         };
-        let mut inputs = Vec::new();
+        let mut declarations = Vec::new();
         for (rank, (name, decl)) in map.iter().enumerate() {
-            let path = key_path("inputs", name);
-            let place = (Section::Inputs, rank);
+            let path = key_path(key, name);
             let Some(obj) = decl.as_object() else {
-                self.findings.push(
-                    place,
-                    Diagnostic::error(
-                        &path,
-                        format!(
-                            "an input declaration must be an object, found {}",
-                            type_phrase(decl)
-                        ),
-                    )
-                    .with_hint(r#"write {"type": "string", "description": "..."}"#),
-                );
+                let message =
+                    format!("an {what} declaration must be an object, found {}", type_phrase(decl));
+                self.findings
+                    .push((section, rank), Diagnostic::error(&path, message).with_hint(hint));
                 continue;
             };
+            declarations.push(Declaration { rank, name, path, obj });
+        }
+        declarations
+    }
+
+    fn inputs<'v>(&mut self, value: &'v Value) -> Vec<InputView<'v>> {
+        let hint = r#"write {"type": "string", "description": "..."}"#;
+        let mut inputs = Vec::new();
+        for Declaration { rank, name, path, obj } in
+            self.declarations(value, Section::Inputs, "inputs", "input", hint)
+        {
+            let place = (Section::Inputs, rank);
             self.unknown_fields(obj, &path, &INPUT_FIELDS, "an input", place);
             self.optional_string(obj, "description", &path, place);
             let required = match obj.get("required") {
@@ -336,33 +359,12 @@ impl Reader<'_> {
     }
 
     fn outputs<'v>(&mut self, value: &'v Value) -> Vec<OutputView<'v>> {
-        let Some(map) = value.as_object() else {
-            self.wrong_type(
-                (Section::Outputs, 0),
-                "outputs",
-                "an object of output declarations",
-                value,
-            );
-            return Vec::new();
-        };
+        let hint = r#"write {"source": "${node.key}", "description": "..."}"#;
         let mut outputs = Vec::new();
-        for (rank, (name, decl)) in map.iter().enumerate() {
-            let path = key_path("outputs", name);
+        for Declaration { rank, name, path, obj } in
+            self.declarations(value, Section::Outputs, "outputs", "output", hint)
+        {
             let place = (Section::Outputs, rank);
-            let Some(obj) = decl.as_object() else {
-                self.findings.push(
-                    place,
-                    Diagnostic::error(
-                        &path,
-                        format!(
-                            "an output declaration must be an object, found {}",
-                            type_phrase(decl)
-                        ),
-                    )
-                    .with_hint(r#"write {"source": "${node.key}", "description": "..."}"#),
-                );
-                continue;
-            };
             self.unknown_fields(obj, &path, &OUTPUT_FIELDS, "an output", place);
             self.optional_string(obj, "description", &path, place);
             self.declared_type(obj, &path, place);
@@ -385,9 +387,9 @@ impl Reader<'_> {
             );
         }
         let mut nodes = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let path = index_path("nodes", index);
-            let place = (Section::Nodes, index);
+        for (rank, item) in items.iter().enumerate() {
+            let path = index_path("nodes", rank);
+            let place = (Section::Nodes, rank);
             let Some(obj) = item.as_object() else {
                 self.findings.push(
                     place,
@@ -410,7 +412,9 @@ impl Reader<'_> {
                     None
                 }
             };
-            nodes.push(NodeView { index, path, id, ty, params });
+            // Nodes that are not objects were reported above and take no part in the
+            // graph, so graph indexes count only the nodes kept here.
+            nodes.push(NodeView { index: nodes.len(), rank, path, id, ty, params });
         }
         nodes
     }

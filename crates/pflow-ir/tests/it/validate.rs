@@ -957,3 +957,25 @@ error start_node: start node `zz` is not a node
         assert_eq!(validate_value(&input, None), first);
     }
 }
+
+/// Nodes that are not objects are reported and left out of the graph; the graph checks
+/// (cycles, reachability, ancestry of template references) still run on the others, at
+/// their own paths, without confusing array positions with graph positions.
+#[test]
+fn graph_checks_after_a_node_that_is_not_an_object() {
+    check(
+        wf(
+            json!([null, echo("a"), echo("b"), { "id": "c", "type": "echo", "params": { "message": "${b.message}" } }]),
+            json!([{ "from": "a", "to": "b" }, { "from": "b", "to": "a", "action": "again" }]),
+        ),
+        r#"
+error nodes[0]: a node must be an object, found null
+  hint: write {"id": "...", "type": "...", "params": {...}}
+warning nodes[3]: node `c` is unreachable from the start node `a`
+  hint: add an edge that leads to `c`, or remove it
+error nodes[3].params.message: `${b.message}` refers to node `b`, which does not run before `c`
+  hint: a node can read only the outputs of nodes that lead to it: add edges from `b` to `c`
+error edges[1]: the edges form a cycle: a -> b -> a
+  hint: a workflow is acyclic: remove or redirect one edge of the cycle"#,
+    );
+}

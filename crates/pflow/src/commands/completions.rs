@@ -227,11 +227,18 @@ fn takes_value(arg: &Arg) -> bool {
     arg.get_action().takes_values()
 }
 
+/// The command paths of [`name_commands`] and of [`trashed_name_commands`], each between
+/// two `quote`s, for the shells' `case` patterns and lists.
+fn quoted_name_commands(command: &Command, quote: char) -> (Vec<String>, Vec<String>) {
+    let quoted = |paths: Vec<String>| -> Vec<String> {
+        paths.iter().map(|p| format!("{quote}{p}{quote}")).collect()
+    };
+    (quoted(name_commands(command)), quoted(trashed_name_commands(command)))
+}
+
 fn bash_names(command: &Command) -> String {
     let options = value_options(command).join("|");
-    let paths: Vec<String> = name_commands(command).iter().map(|p| format!("\"{p}\"")).collect();
-    let trash: Vec<String> =
-        trashed_name_commands(command).iter().map(|p| format!("\"{p}\"")).collect();
+    let (paths, trash) = quoted_name_commands(command, '"');
     let mut s = String::new();
     let _ = write!(
         s,
@@ -279,9 +286,7 @@ _pflow() {{
 
 fn zsh_names(command: &Command) -> String {
     let options = value_options(command).join("|");
-    let paths: Vec<String> = name_commands(command).iter().map(|p| format!("\"{p}\"")).collect();
-    let trash: Vec<String> =
-        trashed_name_commands(command).iter().map(|p| format!("\"{p}\"")).collect();
+    let (paths, trash) = quoted_name_commands(command, '"');
     let mut s = String::new();
     let _ = write!(
         s,
@@ -329,9 +334,7 @@ _pflow() {{
 
 fn fish_names(command: &Command) -> String {
     let options: Vec<String> = value_options(command);
-    let paths: Vec<String> = name_commands(command).iter().map(|p| format!("'{p}'")).collect();
-    let trash: Vec<String> =
-        trashed_name_commands(command).iter().map(|p| format!("'{p}'")).collect();
+    let (paths, trash) = quoted_name_commands(command, '\'');
     let mut s = String::new();
     let _ = write!(
         s,
