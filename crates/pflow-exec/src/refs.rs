@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use pflow_fsio::read_regular_file_follow;
 use pflow_ir::{Diagnostic, Diagnostics, WorkflowIr, WorkflowSource};
-use pflow_store::{MAX_DOCUMENT_BYTES, read_regular_file_follow};
+use pflow_store::MAX_DOCUMENT_BYTES;
 use serde_json::Value;
 
 /// Where the workflow given to [`Runtime::run`](crate::Runtime::run) came from.

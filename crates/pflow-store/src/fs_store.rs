@@ -20,10 +20,12 @@ use pflow_ir::{Document, Timestamp, WorkflowName};
 
 use crate::index::{self, Fingerprint, Outcome, Record};
 use crate::store::check_revision;
-use crate::vfs::{Fs, FsFile, Kind, RealFs};
+use pflow_fsio::{FileKind, ReadFileError};
+
+use crate::vfs::{Fs, FsFile, RealFs};
 use crate::{
-    Change, History, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter, ReadFileError,
-    StoreError, StoreResult, Summary, TrashKey, TrashListing, WorkflowStore,
+    Change, History, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter, StoreError,
+    StoreResult, Summary, TrashKey, TrashListing, WorkflowStore,
 };
 
 /// The directory under the home that holds the workflows.
@@ -167,8 +169,8 @@ impl FsStore {
         for entry in entries {
             let path = dir.join(&entry.name);
             match entry.meta.kind {
-                Kind::Dir => {}
-                Kind::File => {
+                FileKind::Dir => {}
+                FileKind::File => {
                     if let Ok(mut file) = self.fs.open_existing(&path)
                         && file.try_lock().unwrap_or(false)
                     {
@@ -227,7 +229,7 @@ impl FsStore {
         }
         let mine = file.metadata()?;
         match self.fs.metadata(path) {
-            Ok(there) => Ok(there.kind == Kind::File && there.ino == mine.ino),
+            Ok(there) => Ok(there.kind == FileKind::File && there.ino == mine.ino),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
         }
@@ -332,7 +334,7 @@ impl FsStore {
     /// when something else (a symbolic link is never followed) is in its place.
     fn is_store_dir(&self, path: &Path) -> StoreResult<bool> {
         match self.fs.metadata(path) {
-            Ok(meta) if meta.kind == Kind::Dir => Ok(true),
+            Ok(meta) if meta.kind == FileKind::Dir => Ok(true),
             Ok(meta) => Err(corrupt(path, format!("not a directory ({})", meta.kind.describe()))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(io_error("inspect", path, e)),
@@ -340,7 +342,7 @@ impl FsStore {
     }
 
     /// The entries of one of the store's own directories; empty when it does not exist.
-    fn scan_store_dir(&self, path: &Path) -> StoreResult<Vec<crate::vfs::DirEntry>> {
+    fn scan_store_dir(&self, path: &Path) -> StoreResult<Vec<pflow_fsio::DirEntry>> {
         if !self.is_store_dir(path)? {
             return Ok(Vec::new());
         }
@@ -417,7 +419,7 @@ impl FsStore {
     fn scan_and_decode(
         &self,
         index_bytes: &[u8],
-    ) -> (io::Result<Vec<crate::vfs::DirEntry>>, HashMap<String, Record>) {
+    ) -> (io::Result<Vec<pflow_fsio::DirEntry>>, HashMap<String, Record>) {
         if index_bytes.len() >= PARALLEL_DECODE_BYTES {
             let parallel = std::thread::scope(|scope| {
                 let decoder = std::thread::Builder::new()
@@ -492,14 +494,14 @@ fn stem(file: &str) -> &str {
 
 /// Why a directory entry cannot be a listed workflow, judged from its name and `lstat`
 /// alone; `None` when it must be read.
-fn unlistable(file: &str, meta: &crate::vfs::Meta) -> Option<String> {
+fn unlistable(file: &str, meta: &pflow_fsio::FileMeta) -> Option<String> {
     let Some(stem) = file.strip_suffix(".json") else {
         return Some("not a workflow file (workflows are stored as `<name>.json`)".to_owned());
     };
     if let Err(e) = WorkflowName::new(stem) {
         return Some(format!("`{stem}` is not a valid workflow name: {}", e.problem()));
     }
-    if meta.kind != Kind::File {
+    if meta.kind != FileKind::File {
         return Some(format!("not a regular file ({})", meta.kind.describe()));
     }
     if meta.len > MAX_DOCUMENT_BYTES {

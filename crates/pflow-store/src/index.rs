@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::Summary;
-use crate::vfs::Meta;
+use pflow_fsio::FileMeta;
 
 /// The index format this version writes and reads; any other is rebuilt. Format 2: a
 /// summary's `calls` include the calls inside inline `workflow_ir`s.
@@ -20,7 +20,7 @@ const FORMAT: u32 = 2;
 pub(crate) struct Fingerprint(u64, u64, u64, i64, i64);
 
 impl Fingerprint {
-    pub(crate) fn of(meta: &Meta) -> Fingerprint {
+    pub(crate) fn of(meta: &FileMeta) -> Fingerprint {
         Fingerprint(meta.len, meta.dev, meta.ino, meta.mtime_ns, meta.ctime_ns)
     }
 }

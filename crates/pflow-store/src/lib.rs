@@ -8,7 +8,6 @@
 //! conformance suite.
 
 mod error;
-mod file;
 mod fs_store;
 mod index;
 mod manager;
@@ -32,13 +31,12 @@ mod vfs;
 #[doc(hidden)]
 pub mod sim;
 
-pub use error::{ReadFileError, StoreError, StoreResult};
-pub use file::{MAX_DOCUMENT_BYTES, read_regular_file, read_regular_file_follow, rename_noreplace};
+pub use error::{StoreError, StoreResult};
 pub use fs_store::{FsStore, default_home};
 pub use manager::{IfCalled, WorkflowManager};
 pub use memory::MemoryStore;
 pub use revisions::{Changes, RevisionSummary};
 pub use store::{
-    Change, History, InputSummary, Listing, Location, Problem, PurgeFilter, Summary, TrashEntry,
-    TrashKey, TrashListing, WorkflowStore,
+    Change, History, InputSummary, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter,
+    Summary, TrashEntry, TrashKey, TrashListing, WorkflowStore,
 };

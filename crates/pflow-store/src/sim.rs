@@ -13,8 +13,9 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use crate::ReadFileError;
-use crate::vfs::{DirEntry, Fs, FsFile, Kind, Meta};
+use pflow_fsio::{DirEntry, FileKind, FileMeta, ReadFileError};
+
+use crate::vfs::{Fs, FsFile};
 
 /// What survives a simulated power loss besides data that was `fsync`ed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,7 @@ enum Node {
     Dir,
     File(u64),
     Symlink(PathBuf),
-    Special(Kind),
+    Special(FileKind),
 }
 
 #[derive(Debug, Clone)]
@@ -231,7 +232,7 @@ impl SimFs {
     }
 
     /// Plants a FIFO, socket or device, durably. Not counted.
-    pub fn plant_special(&self, path: &Path, kind: Kind) {
+    pub fn plant_special(&self, path: &Path, kind: FileKind) {
         let mut state = self.state();
         state.plant_parents(path);
         state.plant(path, Node::Special(kind));
@@ -361,18 +362,19 @@ impl State {
         self.live.get(path).ok_or_else(|| errno(rustix::io::Errno::NOENT))
     }
 
-    fn meta(&self, node: &Node) -> Meta {
-        let zero = Meta { kind: Kind::Other, len: 0, dev: 1, ino: 0, mtime_ns: 0, ctime_ns: 0 };
+    fn meta(&self, node: &Node) -> FileMeta {
+        let zero =
+            FileMeta { kind: FileKind::Other, len: 0, dev: 1, ino: 0, mtime_ns: 0, ctime_ns: 0 };
         match node {
-            Node::Dir => Meta { kind: Kind::Dir, ..zero },
+            Node::Dir => FileMeta { kind: FileKind::Dir, ..zero },
             Node::Symlink(target) => {
-                Meta { kind: Kind::Symlink, len: target.as_os_str().len() as u64, ..zero }
+                FileMeta { kind: FileKind::Symlink, len: target.as_os_str().len() as u64, ..zero }
             }
-            Node::Special(kind) => Meta { kind: *kind, ..zero },
+            Node::Special(kind) => FileMeta { kind: *kind, ..zero },
             Node::File(ino) => {
                 let inode = &self.inodes[ino];
-                Meta {
-                    kind: Kind::File,
+                FileMeta {
+                    kind: FileKind::File,
                     len: inode.data.len() as u64,
                     dev: 1,
                     ino: *ino,
@@ -418,7 +420,7 @@ impl State {
 }
 
 impl Fs for SimFs {
-    fn metadata(&self, path: &Path) -> io::Result<Meta> {
+    fn metadata(&self, path: &Path) -> io::Result<FileMeta> {
         let mut state = self.state();
         state.enter()?;
         let node = state.lookup(path)?.clone();
@@ -441,7 +443,7 @@ impl Fs for SimFs {
             .collect())
     }
 
-    fn read_file(&self, path: &Path, limit: u64) -> Result<(Vec<u8>, Meta), ReadFileError> {
+    fn read_file(&self, path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), ReadFileError> {
         let mut state = self.state();
         state.enter().map_err(ReadFileError::Io)?;
         state.reads += 1;
@@ -450,7 +452,7 @@ impl Fs for SimFs {
         match node {
             Node::File(ino) if meta.len <= limit => Ok((state.inodes[&ino].data.clone(), meta)),
             Node::File(_) => Err(ReadFileError::TooLarge { size: meta.len, limit }),
-            _ => Err(ReadFileError::NotRegular { kind: meta.kind.describe() }),
+            _ => Err(ReadFileError::NotRegular { kind: meta.kind }),
         }
     }
 
@@ -664,7 +666,7 @@ impl FsFile for SimFile {
         }
     }
 
-    fn metadata(&self) -> io::Result<Meta> {
+    fn metadata(&self) -> io::Result<FileMeta> {
         let mut state = self.fs.state();
         state.enter()?;
         let node = Node::File(self.ino);

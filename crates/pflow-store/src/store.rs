@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::StoreResult;
 
+/// The largest stored document (and workflow file) pflow reads: 16 MiB. A document whose
+/// stored form would be larger is refused before anything is written.
+pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
+
 /// A place that keeps workflow documents by name.
 ///
 /// Implementations speak names and documents, never paths or bytes, so a database backend

@@ -5,110 +5,15 @@
 //! [`SimFs`](crate::sim::SimFs), a double that injects faults and simulates power loss.
 //! It is public only for those tests (`#[doc(hidden)]`); it is not a stable API.
 
-use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
 use rustix::fs::{Mode, OFlags};
 
-use crate::ReadFileError;
-
-/// What kind of thing a directory entry is. Symbolic links are never followed, so a link
-/// is reported as [`Kind::Symlink`] whatever it points to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A regular file.
-    File,
-    /// A directory.
-    Dir,
-    /// A symbolic link (not followed).
-    Symlink,
-    /// A named pipe.
-    Fifo,
-    /// A Unix socket.
-    Socket,
-    /// A block or character device.
-    Device,
-    /// Anything else.
-    Other,
-}
-
-impl Kind {
-    /// The kind in words, for messages (`a symbolic link`).
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::File => "a regular file",
-            Kind::Dir => "a directory",
-            Kind::Symlink => "a symbolic link",
-            Kind::Fifo => "a FIFO",
-            Kind::Socket => "a socket",
-            Kind::Device => "a device",
-            Kind::Other => "an unknown kind of file",
-        }
-    }
-
-    pub(crate) fn of(ty: fs::FileType) -> Kind {
-        if ty.is_file() {
-            Kind::File
-        } else if ty.is_dir() {
-            Kind::Dir
-        } else if ty.is_symlink() {
-            Kind::Symlink
-        } else if ty.is_fifo() {
-            Kind::Fifo
-        } else if ty.is_socket() {
-            Kind::Socket
-        } else if ty.is_block_device() || ty.is_char_device() {
-            Kind::Device
-        } else {
-            Kind::Other
-        }
-    }
-}
-
-/// What `lstat`/`fstat` says about a file: its kind and the fingerprint the list index
-/// compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Meta {
-    /// The kind of entry.
-    pub kind: Kind,
-    /// Size in bytes.
-    pub len: u64,
-    /// Device number.
-    pub dev: u64,
-    /// Inode number.
-    pub ino: u64,
-    /// Last content change, nanoseconds since the epoch.
-    pub mtime_ns: i64,
-    /// Last status change, nanoseconds since the epoch.
-    pub ctime_ns: i64,
-}
-
-impl Meta {
-    /// The metadata std reports, in this crate's terms.
-    pub fn from_std(meta: &fs::Metadata) -> Meta {
-        Meta {
-            kind: Kind::of(meta.file_type()),
-            len: meta.len(),
-            dev: meta.dev(),
-            ino: meta.ino(),
-            mtime_ns: meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec()),
-            ctime_ns: meta.ctime().saturating_mul(1_000_000_000).saturating_add(meta.ctime_nsec()),
-        }
-    }
-}
-
-/// One directory entry and its `lstat` metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DirEntry {
-    /// The entry's file name.
-    pub name: OsString,
-    /// Its metadata (symbolic links not followed).
-    pub meta: Meta,
-}
+use pflow_fsio::{DirEntry, FileKind, FileMeta, ReadFileError};
 
 /// Every filesystem operation the store performs.
 ///
@@ -116,16 +21,17 @@ pub struct DirEntry {
 /// followed if it is a symbolic link.
 pub trait Fs: Send + Sync + fmt::Debug {
     /// `lstat`: the metadata of the entry itself.
-    fn metadata(&self, path: &Path) -> io::Result<Meta>;
+    fn metadata(&self, path: &Path) -> io::Result<FileMeta>;
 
     /// Every entry of a directory (without `.` and `..`), each with its `lstat` metadata.
-    /// Entries that vanish while being listed are left out.
+    /// Entries that vanish while being listed are left out. A symbolic link (or anything
+    /// but a directory) in place of `dir` is refused with `NotADirectory`, never followed.
     fn scan_dir(&self, dir: &Path) -> io::Result<Vec<DirEntry>>;
 
     /// Reads a regular file of at most `limit` bytes without following a symbolic link or
-    /// blocking on a FIFO or device (see [`read_regular_file`](crate::read_regular_file));
+    /// blocking on a FIFO or device (see [`pflow_fsio::read_regular_file`]);
     /// returns its bytes and the metadata of the open file.
-    fn read_file(&self, path: &Path, limit: u64) -> Result<(Vec<u8>, Meta), ReadFileError>;
+    fn read_file(&self, path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), ReadFileError>;
 
     /// Creates one directory with permissions 0700; fails if it exists or its parent is
     /// missing.
@@ -171,7 +77,7 @@ pub trait FsFile: Send + fmt::Debug {
     /// Takes the file's exclusive advisory lock if it is free; `false` if held elsewhere.
     fn try_lock(&mut self) -> io::Result<bool>;
     /// `fstat`: the metadata of the open file.
-    fn metadata(&self) -> io::Result<Meta>;
+    fn metadata(&self) -> io::Result<FileMeta>;
 }
 
 /// The real filesystem.
@@ -179,28 +85,16 @@ pub trait FsFile: Send + fmt::Debug {
 pub struct RealFs;
 
 impl Fs for RealFs {
-    fn metadata(&self, path: &Path) -> io::Result<Meta> {
-        fs::symlink_metadata(path).map(|m| Meta::from_std(&m))
+    fn metadata(&self, path: &Path) -> io::Result<FileMeta> {
+        fs::symlink_metadata(path).map(|m| FileMeta::from_std(&m))
     }
 
     fn scan_dir(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
-        let mut entries = Vec::new();
-        for entry in fs::read_dir(dir)? {
-            let entry = entry?;
-            // DirEntry::metadata is fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW).
-            match entry.metadata() {
-                Ok(meta) => {
-                    entries.push(DirEntry { name: entry.file_name(), meta: Meta::from_std(&meta) })
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(entries)
+        pflow_fsio::scan_dir_nofollow(dir)
     }
 
-    fn read_file(&self, path: &Path, limit: u64) -> Result<(Vec<u8>, Meta), ReadFileError> {
-        crate::file::read(path, limit, false).map(|(bytes, meta)| (bytes, Meta::from_std(&meta)))
+    fn read_file(&self, path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), ReadFileError> {
+        pflow_fsio::read_file_with_meta(path, limit, false)
     }
 
     fn create_dir(&self, path: &Path) -> io::Result<()> {
@@ -239,7 +133,7 @@ impl Fs for RealFs {
     }
 
     fn rename_noreplace(&self, from: &Path, to: &Path) -> io::Result<()> {
-        crate::file::rename_noreplace(from, to)
+        pflow_fsio::rename_noreplace(from, to)
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
@@ -263,7 +157,7 @@ impl Fs for RealFs {
 
 fn check_regular(file: &RealFile) -> io::Result<()> {
     let meta = file.metadata()?;
-    if meta.kind != Kind::File {
+    if meta.kind != FileKind::File {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("not a regular file ({})", meta.kind.describe()),
@@ -297,7 +191,7 @@ impl FsFile for RealFile {
         }
     }
 
-    fn metadata(&self) -> io::Result<Meta> {
-        self.0.metadata().map(|m| Meta::from_std(&m))
+    fn metadata(&self) -> io::Result<FileMeta> {
+        self.0.metadata().map(|m| FileMeta::from_std(&m))
     }
 }

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
-use pflow_store::ReadFileError;
+use pflow_fsio::ReadFileError;
 use serde_json::Value;
 
 use crate::report::CliError;
@@ -42,12 +42,13 @@ pub(crate) fn read_bytes(file: &Path) -> anyhow::Result<Vec<u8>> {
         }
         return Ok(bytes);
     }
-    pflow_store::read_regular_file_follow(file, MAX_INPUT_BYTES).map_err(|e| match e {
-        ReadFileError::NotRegular { kind } => {
-            CliError::new(format!("cannot read {label}: it is {kind}, not a regular file"))
-                .hint("give the path of a JSON file, or `-` to read stdin")
-                .into()
-        }
+    pflow_fsio::read_regular_file_follow(file, MAX_INPUT_BYTES).map_err(|e| match e {
+        ReadFileError::NotRegular { kind } => CliError::new(format!(
+            "cannot read {label}: it is {}, not a regular file",
+            kind.describe()
+        ))
+        .hint("give the path of a JSON file, or `-` to read stdin")
+        .into(),
         ReadFileError::TooLarge { size, .. } => too_large(&label, Some(size)).into(),
         ReadFileError::Io(io) => anyhow::Error::new(io).context(format!("cannot read {label}")),
         other => anyhow::Error::new(other).context(format!("cannot read {label}")),

@@ -7,9 +7,9 @@ use std::io::{self, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use pflow_fsio::read_regular_file_follow;
 use pflow_ir::NodeSpec;
 use pflow_ir::ValueType::{Boolean, Integer, String as Str};
-use pflow_store::read_regular_file_follow;
 use rustix::fs::OFlags;
 use serde_json::{Map, Value, json};
 
@@ -186,7 +186,7 @@ impl Node for MoveFile {
         let renamed = if overwrite {
             fs::rename(source, dest)
         } else {
-            pflow_store::rename_noreplace(Path::new(source), Path::new(dest))
+            pflow_fsio::rename_noreplace(Path::new(source), Path::new(dest))
         };
         match renamed {
             Ok(()) => {}

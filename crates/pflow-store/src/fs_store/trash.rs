@@ -19,8 +19,8 @@ use pflow_ir::{Document, Timestamp, WorkflowName};
 
 use super::{FsStore, TEMP_ATTEMPTS, TRASH_DIR, corrupt, io_error, not_found, problem};
 use crate::store::{deletion_time, from_micros, micros};
-use crate::vfs::Kind;
 use crate::{Problem, PurgeFilter, StoreError, StoreResult, TrashEntry, TrashKey, TrashListing};
+use pflow_fsio::FileKind;
 
 /// One file in the trash directory, understood from its name.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ impl FsStore {
         self.clean_temps();
         let path = self.path_of(name);
         match self.fs.metadata(&path) {
-            Ok(meta) if meta.kind == Kind::Dir => {
+            Ok(meta) if meta.kind == FileKind::Dir => {
                 return Err(corrupt(&path, "not a regular file (a directory)".to_owned()));
             }
             Ok(_) => {}
@@ -225,7 +225,7 @@ impl FsStore {
             let parsed = entry.name.to_str().and_then(parse_trash_file);
             match parsed {
                 // Never removed by a purge, which only unlinks: reported instead.
-                Some(_) if entry.meta.kind == Kind::Dir => {
+                Some(_) if entry.meta.kind == FileKind::Dir => {
                     problems.push(problem(&path, "not a regular file (a directory)"));
                 }
                 Some(f) => files.push(f),

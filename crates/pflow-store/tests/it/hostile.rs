@@ -199,9 +199,9 @@ fn h3_fifos_sockets_and_devices_never_block() {
     }
     // The public reader refuses them too, also when following links.
     let fifo = workflows.join("fifo.json");
-    let err = pflow_store::read_regular_file_follow(&fifo, 1024).unwrap_err();
+    let err = pflow_fsio::read_regular_file_follow(&fifo, 1024).unwrap_err();
     assert_eq!(err.to_string(), "not a regular file (a FIFO)");
-    let err = pflow_store::read_regular_file_follow(&workflows.join("zero.json"), 1024);
+    let err = pflow_fsio::read_regular_file_follow(&workflows.join("zero.json"), 1024);
     assert_eq!(err.unwrap_err().to_string(), "not a regular file (a device)");
     assert_eq!(store.list().unwrap().problems.len(), 3);
 }
@@ -233,8 +233,8 @@ fn h4_a_huge_sparse_file_is_refused_without_reading_it() {
     assert_eq!(corrupt_reason(load), expected);
     assert!(read < 1 << 20, "read {read} bytes");
     println!("H4: list + load of a 2 GiB file read {read} bytes in {took:?}");
-    let err = pflow_store::read_regular_file(&big, pflow_store::MAX_DOCUMENT_BYTES).unwrap_err();
-    assert!(matches!(err, pflow_store::ReadFileError::TooLarge { size: 2147483648, .. }));
+    let err = pflow_fsio::read_regular_file(&big, pflow_store::MAX_DOCUMENT_BYTES).unwrap_err();
+    assert!(matches!(err, pflow_fsio::ReadFileError::TooLarge { size: 2147483648, .. }));
 }
 
 #[test]
