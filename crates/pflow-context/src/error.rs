@@ -33,9 +33,7 @@ impl ContextError {
     /// A hint for a person, when there is a useful one.
     pub fn hint(&self) -> Option<String> {
         match self {
-            ContextError::UnknownNames(_) => Some(
-                "run `pflow context discover` to see every node type and saved workflow".to_owned(),
-            ),
+            ContextError::UnknownNames(_) => None,
             ContextError::Unreadable { source, .. } | ContextError::List(source) => source.hint(),
         }
     }

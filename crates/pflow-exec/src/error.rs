@@ -55,10 +55,9 @@ impl ExecError {
                  the node it names ran"
                     .to_owned(),
             ),
-            ExecError::InvalidWorkflow { .. } => {
-                Some("run `pflow validate FILE` to see every problem with its path".to_owned())
-            }
-            ExecError::NodeFailed { .. } | ExecError::Cancelled => None,
+            ExecError::InvalidWorkflow { .. }
+            | ExecError::NodeFailed { .. }
+            | ExecError::Cancelled => None,
         }
     }
 }

@@ -7,9 +7,10 @@
 //! - [`Registry`] maps node types to [`Node`] implementations; [`builtin_catalog`] is the
 //!   interface of every built-in type as data, for validation, `pflow nodes` and the
 //!   planner context.
-//! - Nested workflows (`type: "workflow"`) load children by name through the
-//!   [`WorkflowManager`](pflow_store::WorkflowManager), by file (`workflow_ref`) or inline;
-//!   [`check_refs`] finds `workflow_ref` cycles before anything runs.
+//! - Nested workflows (`type: "workflow"`) load children by name through a
+//!   [`WorkflowResolver`](pflow_store::WorkflowResolver), by file (`workflow_ref`,
+//!   anchored as [`pflow_store::Anchor`] says) or inline; every child is validated
+//!   before it runs, and a call back to a workflow on the way is a cycle.
 //! - [`CancelFlag`] stops a run from another thread (Ctrl-C); an [`Observer`] hears when
 //!   each node starts and finishes.
 //!
@@ -22,7 +23,6 @@ mod inputs;
 mod nodes;
 mod observer;
 mod params;
-mod refs;
 mod registry;
 mod runtime;
 
@@ -31,6 +31,5 @@ pub use error::{CoerceError, ExecError, InputErrors, InputProblem, NodeError};
 pub use inputs::{check_inputs, coerce_input, describe_inputs};
 pub use observer::{Event, NoopObserver, Observer};
 pub use params::Params;
-pub use refs::{WorkflowOrigin, check_refs};
 pub use registry::{Node, NodeContext, NodeOutcome, Registry, builtin_catalog};
 pub use runtime::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, RunOutput, Runtime};

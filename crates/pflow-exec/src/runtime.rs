@@ -3,19 +3,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use pflow_ir::template::{TemplateScope, resolve_params, resolve_str};
-use pflow_ir::{NodeCatalog, WorkflowIr};
-use pflow_store::WorkflowManager;
+use pflow_ir::{NodeCatalog, ValidIr, WorkflowIr};
+use pflow_store::{Anchor, Identity, Origin, WorkflowResolver};
 use serde_json::{Map, Value};
 
-use crate::refs::Identity;
 use crate::{
     CancelFlag, Event, ExecError, NodeContext, NodeError, NoopObserver, Observer, Params, Registry,
-    WorkflowOrigin, check_inputs,
+    check_inputs,
 };
 
 /// How deep nested workflows may go unless a `workflow` node's `max_depth` says otherwise.
@@ -30,13 +28,13 @@ const ERROR_ACTION: &str = "error";
 
 /// Runs workflows with a registry of node types.
 ///
-/// Cheap to clone; clones share the registry, the manager, the observer and the stop
+/// Cheap to clone; clones share the registry, the resolver, the observer and the stop
 /// flag.
 #[derive(Clone)]
 pub struct Runtime {
     registry: Arc<Registry>,
     catalog: Arc<NodeCatalog>,
-    manager: Option<WorkflowManager>,
+    resolver: Option<Arc<dyn WorkflowResolver>>,
     observer: Arc<dyn Observer>,
     cancel: CancelFlag,
 }
@@ -58,19 +56,19 @@ pub(crate) struct Frame {
     pub(crate) depth: usize,
     /// The workflows from the top down to this one, for cycle detection and messages.
     pub(crate) stack: Vec<Identity>,
-    /// The directory relative `workflow_ref`s are resolved against (the directory of the
-    /// file this workflow came from); `None` means the current directory.
-    pub(crate) base_dir: Option<PathBuf>,
+    /// What this workflow's relative `workflow_ref`s are relative to.
+    pub(crate) anchor: Anchor,
 }
 
 impl Runtime {
-    /// A runtime over `registry`, with no store, no observer and its own stop flag.
+    /// A runtime over `registry`, with no saved workflows, no observer and its own stop
+    /// flag.
     pub fn new(registry: Registry) -> Runtime {
         let catalog = Arc::new(registry.catalog());
         Runtime {
             registry: Arc::new(registry),
             catalog,
-            manager: None,
+            resolver: None,
             observer: Arc::new(NoopObserver),
             cancel: CancelFlag::new(),
         }
@@ -81,9 +79,11 @@ impl Runtime {
         Runtime::new(Registry::builtin())
     }
 
-    /// The same runtime, loading `workflow_name` children through `manager`.
-    pub fn with_manager(mut self, manager: WorkflowManager) -> Runtime {
-        self.manager = Some(manager);
+    /// The same runtime, loading `workflow_name` children through `resolver` (a
+    /// [`WorkflowManager`](pflow_store::WorkflowManager), or anything else that finds
+    /// saved workflows by name).
+    pub fn with_resolver(mut self, resolver: Arc<dyn WorkflowResolver>) -> Runtime {
+        self.resolver = Some(resolver);
         self
     }
 
@@ -114,23 +114,24 @@ impl Runtime {
         &self.catalog
     }
 
-    /// The manager children are loaded by name through, if any.
-    pub fn manager(&self) -> Option<&WorkflowManager> {
-        self.manager.as_ref()
+    /// What children are loaded by name through, if anything.
+    pub fn resolver(&self) -> Option<&Arc<dyn WorkflowResolver>> {
+        self.resolver.as_ref()
     }
 
     /// Runs `ir` with `inputs`.
     ///
     /// `origin` says where the workflow came from: it names the workflow in cycle chains
-    /// and gives the directory relative `workflow_ref`s are resolved against. The IR
-    /// should have been validated; the runtime still refuses a graph it cannot follow.
+    /// and decides what its relative `workflow_ref`s are relative to (see
+    /// [`pflow_store::Anchor`]). Only a validated IR runs; the runtime still refuses a
+    /// graph it cannot follow rather than guess.
     pub fn run(
         &self,
-        ir: &WorkflowIr,
+        ir: &ValidIr,
         inputs: Map<String, Value>,
-        origin: &WorkflowOrigin,
+        origin: &Origin,
     ) -> Result<RunOutput, ExecError> {
-        let frame = Frame { depth: 0, stack: vec![origin.identity()], base_dir: origin.base_dir() };
+        let frame = Frame { depth: 0, stack: vec![origin.identity()], anchor: origin.anchor() };
         self.run_frame(ir, inputs, &frame)
     }
 
@@ -234,7 +235,7 @@ impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
             .field("node_types", &self.registry.names().collect::<Vec<_>>())
-            .field("manager", &self.manager)
+            .field("resolver", &self.resolver)
             .field("cancel", &self.cancel)
             .finish_non_exhaustive()
     }

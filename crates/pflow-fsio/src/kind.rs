@@ -105,6 +105,9 @@ impl FileMeta {
     }
 
     /// The metadata of a `stat` call made through rustix.
+    // The widths of `struct stat`'s fields differ between targets; on some the casts
+    // are no-ops.
+    #[allow(clippy::unnecessary_cast)]
     pub(crate) fn from_stat(stat: &rustix::fs::Stat) -> FileMeta {
         FileMeta {
             kind: FileKind::of_mode(stat.st_mode as u32),

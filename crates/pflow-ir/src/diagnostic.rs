@@ -127,6 +127,19 @@ impl Diagnostics {
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.0
     }
+
+    /// The same findings with every path moved under `prefix` (`ir` for the IR inside a
+    /// stored document: `nodes[0]` becomes `ir.nodes[0]`).
+    pub fn within(self, prefix: &str) -> Diagnostics {
+        if prefix.is_empty() {
+            return self;
+        }
+        let moved = self
+            .0
+            .into_iter()
+            .map(|d| Diagnostic { path: crate::validate::join_path(prefix, &d.path), ..d });
+        Diagnostics(moved.collect())
+    }
 }
 
 impl From<Vec<Diagnostic>> for Diagnostics {

@@ -60,21 +60,27 @@ impl Document {
         }
     }
 
-    /// The next revision of this document with new content, updated at `now`.
+    /// The next revision of this document with new content, updated at `now`; `None`
+    /// when the revision number cannot grow any more (it never wraps).
     ///
-    /// Keeps the creation time and unknown fields; every backend uses this so that an
-    /// update means the same thing everywhere.
-    pub fn next_revision(&self, ir: WorkflowIr, description: String, now: Timestamp) -> Document {
-        Document {
+    /// Keeps the creation time and unknown fields, so that an update means the same thing
+    /// for every backend.
+    pub fn next_revision(
+        &self,
+        ir: WorkflowIr,
+        description: String,
+        now: Timestamp,
+    ) -> Option<Document> {
+        Some(Document {
             name: self.name.clone(),
             description,
             ir,
             created_at: self.created_at,
             updated_at: now,
             version: self.version.clone(),
-            revision: self.revision + 1,
+            revision: self.revision.checked_add(1)?,
             extra: self.extra.clone(),
-        }
+        })
     }
 
     /// The document as the pretty-printed UTF-8 JSON the store writes, with a trailing
@@ -127,6 +133,19 @@ impl Timestamp {
     pub fn unix_seconds(self) -> i64 {
         self.0.unix_timestamp()
     }
+
+    /// Microseconds since the Unix epoch: the resolution of every stored timestamp
+    /// (saturating at the ends of `i64`, far beyond any date `time` represents).
+    pub fn unix_micros(self) -> i64 {
+        let us = self.0.unix_timestamp_nanos() / 1_000;
+        i64::try_from(us).unwrap_or(if us < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    /// The timestamp `us` microseconds after the Unix epoch, if it is a representable date.
+    pub fn from_unix_micros(us: i64) -> Option<Timestamp> {
+        let nanos = i128::from(us) * 1_000;
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).ok().map(Timestamp::from_datetime)
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -178,7 +197,7 @@ mod tests {
     fn unknown_top_level_fields_survive_a_rewrite() {
         let doc: Document = serde_json::from_str(sample()).unwrap();
         assert_eq!(doc.extra["labels"], serde_json::json!(["from-the-future"]));
-        let next = doc.next_revision(doc.ir.clone(), "new".into(), Timestamp::now());
+        let next = doc.next_revision(doc.ir.clone(), "new".into(), Timestamp::now()).unwrap();
         assert_eq!(next.revision, 2);
         assert_eq!(next.created_at, doc.created_at);
         let text = next.to_pretty_json();

@@ -22,6 +22,6 @@ pub use name::{MAX_NAME_LEN, NameError, WorkflowName};
 pub use spec::{NodeCatalog, NodeSpec, OutputDecl, ParamSpec};
 pub use suggest::closest;
 pub use validate::{
-    Checked, WorkflowCall, WorkflowSource, validate_ir, validate_value, workflow_call_sites,
-    workflow_calls,
+    Checked, ValidIr, WorkflowCall, WorkflowSource, validate_ir, validate_value,
+    workflow_call_sites, workflow_calls,
 };

@@ -72,7 +72,7 @@ fn save(bencher: Bencher<'_, '_>, n: usize) {
     let next = AtomicU64::new(0);
     bencher
         .with_inputs(|| format!("saved-{}", next.fetch_add(1, Ordering::Relaxed)))
-        .bench_local_values(|name| manager.save(&name, &ir, "a saved workflow").expect("saves"));
+        .bench_local_values(|name| manager.create(&name, &ir, "a saved workflow").expect("saves"));
 }
 
 #[divan::bench(args = [10, 1_000, 10_000])]

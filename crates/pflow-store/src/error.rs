@@ -1,4 +1,8 @@
 //! The one error type of the store and the manager (SPEC §4.3).
+//!
+//! Errors are the same for every backend and every front end: they name the thing, say
+//! what is wrong, and carry the cause as a source. A [`StoreError::hint`] never names a
+//! command or a flag — a front end (the CLI, an MCP server) adds its own.
 
 use std::io;
 use std::path::PathBuf;
@@ -37,17 +41,19 @@ pub enum StoreError {
         /// Existing names close to it, best first.
         suggestions: Vec<WorkflowName>,
     },
-    /// The workflow changed since the caller read it; nothing was written.
+    /// The workflow changed (or was deleted) since the caller read it; nothing was
+    /// written.
     #[error(
-        "workflow `{name}` was changed concurrently: expected revision {expected}, found {actual}"
+        "workflow `{name}` was changed concurrently: expected revision {expected}, found {}",
+        found(*actual)
     )]
     Conflict {
         /// The workflow's name.
         name: WorkflowName,
         /// The revision the caller based its change on.
         expected: u64,
-        /// The revision the store holds.
-        actual: u64,
+        /// The revision the store holds; `None` when it holds no workflow of that name.
+        actual: Option<u64>,
     },
     /// The workflow has no revision of that number (never had, or it was not kept).
     #[error("workflow `{name}` has no revision {revision}")]
@@ -58,6 +64,29 @@ pub enum StoreError {
         revision: u64,
         /// Its current revision.
         current: u64,
+    },
+    /// The workflow's revision number cannot grow any more; nothing was written.
+    #[error("workflow `{name}` is at revision {revision}, the last one there can be")]
+    RevisionLimit {
+        /// The workflow's name.
+        name: WorkflowName,
+        /// Its current revision.
+        revision: u64,
+    },
+    /// The document's stored form would be larger than the store reads back; nothing was
+    /// written.
+    #[error(
+        "workflow `{name}` is too large to store: {} bytes as stored, more than the limit of {} MiB",
+        size,
+        limit / (1024 * 1024)
+    )]
+    TooLarge {
+        /// The workflow's name.
+        name: WorkflowName,
+        /// The size of its stored form, in bytes.
+        size: u64,
+        /// The largest stored form, in bytes.
+        limit: u64,
     },
     /// The trash holds no readable entry of that name.
     #[error("no workflow `{name}` in the trash")]
@@ -82,8 +111,21 @@ pub enum StoreError {
         location: String,
         /// What is wrong with it.
         reason: String,
+        /// The workflow whose current entry this is; `None` for a kept revision or a
+        /// trash entry (removing the workflow would not remove them).
+        workflow: Option<WorkflowName>,
     },
-    /// The backend failed to read or write.
+    /// One of the store's own entries (a lock, a directory it keeps its temp files,
+    /// history or trash in) is not what it must be — a symbolic link, a file where a
+    /// directory belongs; the store refuses to use it rather than touch what it points to.
+    #[error("the store's own entry `{location}` is {reason}")]
+    Layout {
+        /// The entry.
+        location: String,
+        /// What it is instead, and what it must be.
+        reason: String,
+    },
+    /// The filesystem failed to read or write.
     #[error("failed to {action} `{}`", path.display())]
     Io {
         /// What was being done (`write`, `read`, `lock`, …).
@@ -94,58 +136,58 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
+    /// A backend that is not a filesystem path failed (a database server that cannot be
+    /// reached, refused the login, or failed a statement).
+    #[error("{message}")]
+    Backend {
+        /// What failed, naming the store (with any password redacted).
+        message: String,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl StoreError {
-    /// A hint for a person, when there is a useful one.
+    /// A hint for a person that holds for every front end, when there is a useful one; a
+    /// front end adds the ones that name its commands.
     pub fn hint(&self) -> Option<String> {
         match self {
             StoreError::InvalidName(e) => Some(e.hint()),
-            StoreError::InvalidWorkflow { .. } => {
-                Some("run `pflow validate FILE` to see every problem with its path".to_owned())
-            }
-            StoreError::WorkflowExists { name } => Some(format!(
-                "choose another name, or pass `--force` to replace `{name}` with a new revision"
-            )),
-            StoreError::WorkflowNotFound { suggestions, .. } if !suggestions.is_empty() => {
+            StoreError::WorkflowNotFound { suggestions, .. }
+            | StoreError::NotInTrash { suggestions, .. }
+                if !suggestions.is_empty() =>
+            {
                 let names: Vec<String> = suggestions.iter().map(|n| format!("`{n}`")).collect();
                 Some(format!("did you mean {}?", names.join(" or ")))
             }
-            StoreError::WorkflowNotFound { .. } => {
-                Some("run `pflow workflow list` to see the saved workflows".to_owned())
-            }
-            StoreError::Conflict { .. } => {
+            StoreError::Conflict { actual: Some(_), .. } => {
                 Some("load the workflow again, reapply your change and retry".to_owned())
             }
-            StoreError::RevisionNotFound { name, current, .. } => Some(format!(
-                "its revisions are numbered up to {current}; run `pflow workflow history {name}` \
-                 to see the ones kept"
-            )),
-            StoreError::NotInTrash { suggestions, .. } if !suggestions.is_empty() => {
-                let names: Vec<String> = suggestions.iter().map(|n| format!("`{n}`")).collect();
-                Some(format!("did you mean {}?", names.join(" or ")))
+            StoreError::Conflict { actual: None, .. } => {
+                Some("it was deleted meanwhile; save it anew if it is still wanted".to_owned())
             }
-            StoreError::NotInTrash { .. } => {
-                Some("run `pflow workflow trash list` to see the trash".to_owned())
+            StoreError::RevisionLimit { .. } => {
+                Some("save its content under a new name, which starts at revision 1".to_owned())
             }
-            StoreError::HasCallers { .. } => Some(
-                "change or delete the callers first, or pass `--force` to delete it anyway \
-                 (the callers then fail until it is restored)"
-                    .to_owned(),
-            ),
-            StoreError::Corrupt { .. } => Some(
-                "repair the file by hand, or delete it with `pflow workflow delete NAME --yes`"
+            StoreError::TooLarge { .. } => Some(
+                "a workflow this large is data, not a graph: read the data from a file at run \
+                 time instead"
                     .to_owned(),
             ),
             StoreError::Io { source, .. } => match source.kind() {
                 io::ErrorKind::StorageFull => Some("free some disk space and retry".to_owned()),
-                io::ErrorKind::ReadOnlyFilesystem | io::ErrorKind::PermissionDenied => Some(
-                    "check that the pflow home is writable, or choose another with `--home`"
-                        .to_owned(),
-                ),
                 _ => None,
             },
+            _ => None,
         }
+    }
+}
+
+fn found(actual: Option<u64>) -> String {
+    match actual {
+        Some(revision) => revision.to_string(),
+        None => "none (it was deleted)".to_owned(),
     }
 }
 

@@ -19,13 +19,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pflow_ir::{Document, Timestamp, WorkflowName};
 
 use crate::index::{self, Fingerprint, Outcome, Record};
-use crate::store::check_revision;
 use pflow_fsio::{FileKind, ReadFileError};
 
 use crate::vfs::{Fs, FsFile, RealFs};
 use crate::{
-    Change, History, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter, StoreError,
-    StoreResult, Summary, TrashKey, TrashListing, WorkflowStore,
+    History, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter, StoreError, StoreResult,
+    StoredDocument, Summary, Transaction, TrashKey, TrashListing, Trashed, WorkflowStore,
 };
 
 /// The directory under the home that holds the workflows.
@@ -147,17 +146,32 @@ impl FsStore {
         }
     }
 
-    /// Takes the store's advisory lock; `None` when the workflows directory does not
-    /// exist (so nothing is stored).
-    fn lock(&self) -> StoreResult<Option<Box<dyn FsFile>>> {
+    /// Takes the store's advisory lock (creating the lock file if needed): held for the
+    /// whole of a transaction.
+    fn lock(&self) -> StoreResult<Box<dyn FsFile>> {
         let path = self.dir.join(LOCK_FILE);
-        let mut file = match self.fs.open_lock(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("lock", &path, e)),
-        };
+        let mut file = self.fs.open_lock(&path).map_err(|e| io_error("lock", &path, e))?;
         file.lock().map_err(|e| io_error("lock", &path, e))?;
-        Ok(Some(file))
+        Ok(file)
+    }
+
+    /// Refuses to write when one of the store's own entries is not what it must be — a
+    /// symbolic link, or a file where a directory belongs — so that nothing a link points
+    /// to is ever written, renamed or deleted.
+    fn check_layout(&self) -> StoreResult<()> {
+        for dir in [TEMP_DIR, HISTORY_DIR, TRASH_DIR] {
+            self.is_store_dir(&self.dir.join(dir))?;
+        }
+        for file in [LOCK_FILE, INDEX_FILE] {
+            let path = self.dir.join(file);
+            match self.fs.metadata(&path) {
+                Ok(meta) if meta.kind == FileKind::File => {}
+                Ok(meta) => return Err(layout(&path, meta.kind, "a regular file")),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("inspect", &path, e)),
+            }
+        }
+        Ok(())
     }
 
     /// Removes temp files whose writer is gone: a live writer holds its temp's lock, so a
@@ -184,10 +198,23 @@ impl FsStore {
         }
     }
 
-    /// A new, locked, empty temp file in the temp directory.
-    fn new_temp(&self) -> io::Result<Temp> {
-        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    /// A new, locked, empty temp file in the temp directory, which must be a directory of
+    /// the store's own (created if missing; a link in its place is refused).
+    fn new_temp(&self) -> StoreResult<Temp> {
         let dir = self.temp_dir();
+        if !self.is_store_dir(&dir)? {
+            match self.fs.create_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_error("create directory", &dir, e)),
+            }
+            self.is_store_dir(&dir)?;
+        }
+        self.new_temp_in(&dir).map_err(|e| io_error("write", &dir, e))
+    }
+
+    fn new_temp_in(&self, dir: &Path) -> io::Result<Temp> {
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
         let mut made_dir = false;
         for _ in 0..TEMP_ATTEMPTS {
             let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -197,7 +224,7 @@ impl FsStore {
                 Ok(file) => file,
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !made_dir => {
                     made_dir = true;
-                    match self.fs.create_dir(&dir) {
+                    match self.fs.create_dir(dir) {
                         Ok(()) => {}
                         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                         Err(e) => return Err(e),
@@ -237,7 +264,7 @@ impl FsStore {
 
     /// A durable temp file holding `bytes`.
     fn write_temp(&self, bytes: &[u8]) -> StoreResult<Temp> {
-        let mut temp = self.new_temp().map_err(|e| io_error("write", &self.temp_dir(), e))?;
+        let mut temp = self.new_temp()?;
         let file = temp.file.as_mut().expect("a new temp file is open");
         let written = file.write_all(bytes).and_then(|()| file.sync());
         match written {
@@ -264,7 +291,14 @@ impl FsStore {
 
     /// Reads the document stored under `name`, with its bytes as they are on disk.
     fn read_live(&self, name: &WorkflowName) -> StoreResult<(Vec<u8>, Document)> {
-        self.read_at(&self.path_of(name), name)?.ok_or_else(|| not_found(name))
+        match self.read_at(&self.path_of(name), name) {
+            Ok(Some(read)) => Ok(read),
+            Ok(None) => Err(not_found(name)),
+            Err(StoreError::Corrupt { location, reason, .. }) => {
+                Err(StoreError::Corrupt { location, reason, workflow: Some(name.clone()) })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads and parses the document of `name` stored at `path` (live, kept revision or
@@ -285,32 +319,47 @@ impl FsStore {
         }
     }
 
-    /// Replaces the current document of `name` (read as `current_bytes`, under the lock)
-    /// with `change` applied to it, keeping the current one in the history first; a
-    /// change that changes nothing writes nothing.
+    /// Keeps `current` (stored as `current_bytes`) in the history, then publishes `next`
+    /// in its place; called under the lock.
     fn replace_live(
         &self,
-        name: &WorkflowName,
-        current_bytes: &[u8],
         current: &Document,
-        change: Change,
-    ) -> StoreResult<Document> {
-        if change.is_noop_for(current) {
-            return Ok(current.clone());
-        }
-        let next = change.apply_to(current);
+        current_bytes: &[u8],
+        next: &StoredDocument,
+    ) -> StoreResult<()> {
+        let name = &current.name;
         // The revision being replaced is durable in the history before the new one is
         // published: a crash in between leaves an extra copy, never a missing revision.
         self.keep_revision(name, current, current_bytes)?;
         let target = self.path_of(name);
-        let temp = self.write_temp(next.to_pretty_json().as_bytes())?;
+        let temp = self.write_temp(next.text().as_bytes())?;
         if let Err(e) = self.fs.rename(&temp.path, &target) {
             self.discard(temp);
             return Err(io_error("publish", &target, e));
         }
         drop(temp);
-        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))?;
-        Ok(next)
+        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))
+    }
+
+    /// Publishes a new workflow without ever replacing an entry of its name.
+    fn create_live(&self, doc: &StoredDocument) -> StoreResult<()> {
+        let name = &doc.document().name;
+        let target = self.path_of(name);
+        let temp = self.write_temp(doc.text().as_bytes())?;
+        match self.fs.rename_noreplace(&temp.path, &target) {
+            Ok(()) => {}
+            Err(e) => {
+                self.discard(temp);
+                return Err(match e.kind() {
+                    io::ErrorKind::AlreadyExists => {
+                        StoreError::WorkflowExists { name: name.clone() }
+                    }
+                    _ => io_error("publish", &target, e),
+                });
+            }
+        }
+        drop(temp);
+        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))
     }
 
     /// Creates, if missing, one of the store's own directories (`.history`, …) under a
@@ -335,7 +384,7 @@ impl FsStore {
     fn is_store_dir(&self, path: &Path) -> StoreResult<bool> {
         match self.fs.metadata(path) {
             Ok(meta) if meta.kind == FileKind::Dir => Ok(true),
-            Ok(meta) => Err(corrupt(path, format!("not a directory ({})", meta.kind.describe()))),
+            Ok(meta) => Err(layout(path, meta.kind, "a directory")),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(io_error("inspect", path, e)),
         }
@@ -448,7 +497,19 @@ impl FsStore {
         // The reference time, on the filesystem's own clock and with its granularity,
         // taken before any file is read: a file whose timestamps are older than this
         // cannot change later without its timestamps changing too.
-        let mut temp = self.new_temp().ok();
+        let mut temp = match self.new_temp() {
+            Ok(temp) => Some(temp),
+            // The index is a cache: without a usable temp directory it is not written,
+            // and the listing says why.
+            Err(StoreError::Layout { location, reason }) => {
+                listing.problems.push(Problem {
+                    location,
+                    reason: format!("{reason}; the list index was not updated"),
+                });
+                None
+            }
+            Err(_) => None,
+        };
         let reference = temp
             .as_ref()
             .and_then(|t| t.file.as_ref())
@@ -520,31 +581,8 @@ struct Temp {
 }
 
 impl WorkflowStore for FsStore {
-    fn create(&self, doc: &Document) -> StoreResult<Location> {
-        let bytes = doc.to_pretty_json();
-        let target = self.path_of(&doc.name);
-        self.ensure_dirs()?;
-        self.clean_temps();
-        let temp = self.write_temp(bytes.as_bytes())?;
-        match self.fs.rename_noreplace(&temp.path, &target) {
-            Ok(()) => {}
-            Err(e) => {
-                self.discard(temp);
-                return Err(match e.kind() {
-                    io::ErrorKind::AlreadyExists => {
-                        StoreError::WorkflowExists { name: doc.name.clone() }
-                    }
-                    _ => io_error("publish", &target, e),
-                });
-            }
-        }
-        drop(temp);
-        self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))?;
-        Ok(location(&target))
-    }
-
     fn load(&self, name: &WorkflowName) -> StoreResult<Document> {
-        self.read_doc(name)
+        self.read_live(name).map(|(_, doc)| doc)
     }
 
     fn list(&self) -> StoreResult<Listing> {
@@ -560,62 +598,100 @@ impl WorkflowStore for FsStore {
         }
     }
 
-    fn update(
-        &self,
-        name: &WorkflowName,
-        expected_revision: u64,
-        change: Change,
-    ) -> StoreResult<Document> {
-        let Some(_lock) = self.lock()? else { return Err(not_found(name)) };
-        self.clean_temps();
-        let (bytes, current) = self.read_live(name)?;
-        check_revision(name, Some(expected_revision), &current)?;
-        self.replace_live(name, &bytes, &current, change)
+    fn kept_revisions(&self, current: &Document) -> StoreResult<History> {
+        self.read_kept(current)
     }
 
-    fn history(&self, name: &WorkflowName) -> StoreResult<History> {
-        self.read_history(name)
-    }
-
-    fn load_revision(&self, name: &WorkflowName, revision: u64) -> StoreResult<Document> {
-        let current = self.read_doc(name)?;
-        self.revision_of(name, &current, revision)
-    }
-
-    fn restore_revision(
-        &self,
-        name: &WorkflowName,
-        revision: u64,
-        expected_revision: Option<u64>,
-        now: Timestamp,
-    ) -> StoreResult<Document> {
-        let Some(_lock) = self.lock()? else { return Err(not_found(name)) };
-        self.clean_temps();
-        let (bytes, current) = self.read_live(name)?;
-        check_revision(name, expected_revision, &current)?;
-        let wanted = self.revision_of(name, &current, revision)?;
-        let change = Change { ir: wanted.ir, description: wanted.description, now };
-        self.replace_live(name, &bytes, &current, change)
-    }
-
-    fn delete(&self, name: &WorkflowName, now: Timestamp) -> StoreResult<TrashKey> {
-        self.move_to_trash(name, now)
+    fn kept_revision(&self, current: &Document, revision: u64) -> StoreResult<Option<Document>> {
+        self.read_kept_revision(current, revision)
     }
 
     fn trash(&self) -> StoreResult<TrashListing> {
         self.list_trash()
     }
 
-    fn restore_trashed(&self, name: &WorkflowName) -> StoreResult<Document> {
-        self.restore_from_trash(name)
-    }
-
-    fn purge(&self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>> {
-        self.purge_trash(filter)
-    }
-
     fn locate(&self, name: &WorkflowName) -> Location {
         location(&self.path_of(name))
+    }
+
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.ensure_dirs()?;
+        self.check_layout()?;
+        let _lock = self.lock()?;
+        self.clean_temps();
+        let mut txn = FsTransaction { store: self, read: HashMap::new() };
+        work(&mut txn)
+    }
+}
+
+/// A transaction of the filesystem store: everything happens under the store's lock, so
+/// no other writer (thread or process) changes anything until it ends. It remembers the
+/// bytes of the documents it read, so that a replaced revision is kept exactly as it was
+/// stored.
+struct FsTransaction<'s> {
+    store: &'s FsStore,
+    read: HashMap<WorkflowName, Vec<u8>>,
+}
+
+impl Transaction for FsTransaction<'_> {
+    fn load(&mut self, name: &WorkflowName) -> StoreResult<Option<Document>> {
+        match self.store.read_live(name) {
+            Ok((bytes, doc)) => {
+                self.read.insert(name.clone(), bytes);
+                Ok(Some(doc))
+            }
+            Err(StoreError::WorkflowNotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn exists(&mut self, name: &WorkflowName) -> StoreResult<bool> {
+        self.store.exists(name)
+    }
+
+    fn kept_revision(
+        &mut self,
+        current: &Document,
+        revision: u64,
+    ) -> StoreResult<Option<Document>> {
+        self.store.read_kept_revision(current, revision)
+    }
+
+    fn list(&mut self) -> StoreResult<Listing> {
+        self.store.list_indexed()
+    }
+
+    fn trashed(&mut self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
+        self.store.trashed_of(name)
+    }
+
+    fn create(&mut self, doc: &StoredDocument) -> StoreResult<()> {
+        self.store.create_live(doc)
+    }
+
+    fn replace(&mut self, current: &Document, next: &StoredDocument) -> StoreResult<()> {
+        let name = &current.name;
+        let bytes = match self.read.remove(name) {
+            Some(bytes) => bytes,
+            None => self.store.read_live(name)?.0,
+        };
+        self.store.replace_live(current, &bytes, next)
+    }
+
+    fn delete(&mut self, name: &WorkflowName, deleted_at: Timestamp) -> StoreResult<TrashKey> {
+        self.read.remove(name);
+        self.store.move_to_trash(name, deleted_at)
+    }
+
+    fn restore(&mut self, key: &TrashKey) -> StoreResult<()> {
+        self.store.restore_from_trash(key)
+    }
+
+    fn purge(&mut self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>> {
+        self.store.purge_trash(filter)
     }
 }
 
@@ -651,8 +727,27 @@ fn not_found(name: &WorkflowName) -> StoreError {
     StoreError::WorkflowNotFound { name: name.clone(), suggestions: Vec::new() }
 }
 
+/// An entry that cannot be read as a document; its workflow is filled in by
+/// [`FsStore::read_live`] when it is a live entry.
 fn corrupt(path: &Path, reason: String) -> StoreError {
-    StoreError::Corrupt { location: path.display().to_string(), reason }
+    StoreError::Corrupt { location: path.display().to_string(), reason, workflow: None }
+}
+
+/// The live entry of `name` that cannot be used as a document.
+fn live_corrupt(path: &Path, name: &WorkflowName, reason: &str) -> StoreError {
+    StoreError::Corrupt {
+        location: path.display().to_string(),
+        reason: reason.to_owned(),
+        workflow: Some(name.clone()),
+    }
+}
+
+/// One of the store's own entries that is `kind` instead of `expected`.
+fn layout(path: &Path, kind: FileKind, expected: &str) -> StoreError {
+    StoreError::Layout {
+        location: path.display().to_string(),
+        reason: format!("{} instead of {expected}", kind.describe()),
+    }
 }
 
 fn io_error(action: &'static str, path: &Path, source: io::Error) -> StoreError {

@@ -7,6 +7,7 @@
 //! in-memory store ([`MemoryStore`]) for tests and as the reference model. Both obey one
 //! conformance suite.
 
+mod calls;
 mod error;
 mod fs_store;
 mod index;
@@ -31,12 +32,16 @@ mod vfs;
 #[doc(hidden)]
 pub mod sim;
 
+pub use calls::{
+    Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, one_line, read_workflow_file,
+};
 pub use error::{StoreError, StoreResult};
 pub use fs_store::{FsStore, default_home};
-pub use manager::{IfCalled, WorkflowManager};
+pub use manager::{IfCalled, SaveMode, SaveOutcome, Saved, WorkflowManager, WorkflowResolver};
 pub use memory::MemoryStore;
 pub use revisions::{Changes, RevisionSummary};
 pub use store::{
-    Change, History, InputSummary, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter,
-    Summary, TrashEntry, TrashKey, TrashListing, WorkflowStore,
+    History, InputSummary, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter,
+    StoredDocument, Summary, Transaction, TrashEntry, TrashKey, TrashListing, Trashed,
+    WorkflowStore,
 };

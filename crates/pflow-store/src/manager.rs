@@ -1,16 +1,27 @@
-//! The WorkflowManager: the single owner of a saved workflow's lifecycle.
+//! The [`WorkflowManager`]: the single owner of a saved workflow's lifecycle, and the one
+//! place where the rules every backend shares are enforced.
+//!
+//! Every operation validates the name before the store is touched. Every write runs
+//! inside one [`WorkflowStore::write`] transaction and makes all of its checks there —
+//! the expected revision, the callers of a workflow being deleted, the call graph a new
+//! revision must not close into a cycle, the size of the stored form, the revision
+//! number's limit — before its first write, so a check and the write it guards can never
+//! be separated by another process's write.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use pflow_ir::{
-    Diagnostic, Diagnostics, Document, NodeCatalog, Timestamp, WorkflowIr, WorkflowName,
+    Checked, Diagnostics, Document, NodeCatalog, Timestamp, ValidIr, WorkflowIr, WorkflowName,
+    WorkflowSource,
 };
+use serde_json::Value;
 
+use crate::calls::{self, CallFinding, Identity, Lookup};
+use crate::store::time_after;
 use crate::{
-    Change, History, Listing, Location, PurgeFilter, StoreError, StoreResult, TrashKey,
-    TrashListing, WorkflowStore,
+    Anchor, History, Listing, Location, Origin, PurgeFilter, StoreError, StoreResult,
+    StoredDocument, Transaction, TrashKey, TrashListing, WorkflowStore,
 };
 
 /// What [`WorkflowManager::delete`] does with a workflow that other saved workflows call.
@@ -22,12 +33,66 @@ pub enum IfCalled {
     DeleteAnyway,
 }
 
+/// How [`WorkflowManager::save`] treats a workflow of that name that is already saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveMode {
+    /// Create it; never replace one that exists ([`StoreError::WorkflowExists`]). Of many
+    /// concurrent creators of one name, exactly one succeeds.
+    New,
+    /// Replace the saved one with a new revision, if its revision is still
+    /// `expected_revision`; [`StoreError::WorkflowNotFound`] when there is none.
+    Update {
+        /// The revision the change is based on.
+        expected_revision: u64,
+    },
+    /// Replace the saved one with a new revision, or create it when there is none.
+    ///
+    /// With `expected_revision`, only if the saved one is still at that revision: a change
+    /// or a delete made meanwhile is a [`StoreError::Conflict`]. Without, the replace is
+    /// ordered with every concurrent write like any transaction (it lands before or after
+    /// a concurrent delete, never in between).
+    Replace {
+        /// The revision the change is based on, if the caller read one.
+        expected_revision: Option<u64>,
+    },
+}
+
+/// What a save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// A new workflow, at revision 1.
+    Created,
+    /// A new revision of a saved workflow; the one before is kept in its history.
+    Updated,
+    /// The IR and description were those already saved: nothing was written.
+    Unchanged,
+}
+
+/// The result of a save or a restore.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    /// What happened.
+    pub outcome: SaveOutcome,
+    /// The workflow as it is saved now.
+    pub document: Document,
+    /// Where it lives.
+    pub location: Location,
+}
+
+/// Finds saved workflows by name for the runtime: the IR, validated, ready to run.
+///
+/// The runtime asks for nothing else, so it works with any implementation — the
+/// [`WorkflowManager`], or a map in a test.
+pub trait WorkflowResolver: Send + Sync + std::fmt::Debug {
+    /// The saved workflow `name`, validated.
+    ///
+    /// [`StoreError::WorkflowNotFound`] (with suggestions) when there is none,
+    /// [`StoreError::InvalidWorkflow`] when what is saved does not validate.
+    fn resolve(&self, name: &WorkflowName) -> StoreResult<ValidIr>;
+}
+
 /// Saves, loads, lists, updates and deletes workflows by name, and keeps their history
 /// and the trash.
-///
-/// Every operation validates the name before the store is touched, and every write
-/// validates the IR (structure, node types when a catalog is given, and the saved
-/// workflows it calls) before anything is written.
 #[derive(Debug, Clone)]
 pub struct WorkflowManager {
     store: Arc<dyn WorkflowStore>,
@@ -51,37 +116,111 @@ impl WorkflowManager {
         &self.store
     }
 
-    /// Saves a new workflow; never replaces an existing one.
-    pub fn save(&self, name: &str, ir: &WorkflowIr, description: &str) -> StoreResult<Location> {
+    /// The node types workflows are checked against, if any.
+    pub fn catalog(&self) -> Option<&NodeCatalog> {
+        self.catalog.as_deref()
+    }
+
+    // ---- Static checks -------------------------------------------------------------
+
+    /// Every static finding on the workflow in `value` (a bare IR or a stored document):
+    /// structure, templates, node types and literal params (with a catalog), the saved
+    /// workflows and files it calls, and call cycles through any mix of names, files and
+    /// inline children. Paths are relative to `value` (`ir.nodes[0]…` in a document).
+    ///
+    /// `origin` is where it comes from (what its relative `workflow_ref`s are relative
+    /// to); `save_as` the name it is about to be saved under, so that a call back to that
+    /// name is a cycle and a relative `workflow_ref` is refused (a saved workflow has no
+    /// directory to resolve it against).
+    pub fn check(&self, value: &Value, origin: &Origin, save_as: Option<&WorkflowName>) -> Checked {
+        let source = WorkflowSource::from_value(value);
+        let checked = pflow_ir::validate_value(source.ir, self.catalog());
+        self.with_call_findings(checked, origin, save_as).within(source.path_prefix)
+    }
+
+    /// [`WorkflowManager::check`] for a typed IR.
+    pub fn check_ir(
+        &self,
+        ir: WorkflowIr,
+        origin: &Origin,
+        save_as: Option<&WorkflowName>,
+    ) -> Checked {
+        let checked = pflow_ir::validate_ir(ir, self.catalog());
+        self.with_call_findings(checked, origin, save_as)
+    }
+
+    /// Loads the saved workflow `name` and makes every static check on it, as
+    /// [`WorkflowManager::check`] does for a file: what `pflow run NAME` runs.
+    pub fn load_checked(&self, name: &str) -> StoreResult<Checked> {
         let name = WorkflowName::new(name)?;
-        self.check(&name, ir)?;
-        let doc = Document::new(name, description.to_owned(), ir.clone(), Timestamp::now());
-        self.store.create(&doc)
+        let doc = self.store.load(&name).map_err(|e| self.with_suggestions(e))?;
+        Ok(self.check_ir(doc.ir, &Origin::Saved(name), None))
     }
 
-    /// The whole stored document.
-    pub fn load(&self, name: &str) -> StoreResult<Document> {
+    fn with_call_findings(
+        &self,
+        mut checked: Checked,
+        origin: &Origin,
+        save_as: Option<&WorkflowName>,
+    ) -> Checked {
+        if let Some(ir) = checked.ir() {
+            let mut lookup = StoreLookup(self.store.as_ref());
+            let findings = call_findings(&mut lookup, ir, origin, save_as);
+            checked.add(findings.into_iter().map(|(path, f)| f.at(&path)));
+        }
+        checked
+    }
+
+    /// Validates `ir` (structure, and node types with a catalog) without the checks that
+    /// read the store; for callers that hold a typed IR and want to save it.
+    pub fn validate(&self, name: &WorkflowName, ir: WorkflowIr) -> StoreResult<ValidIr> {
+        match pflow_ir::validate_ir(ir, self.catalog()).into_valid() {
+            Ok((valid, _warnings)) => Ok(valid),
+            Err(diagnostics) => {
+                Err(StoreError::InvalidWorkflow { name: name.clone(), diagnostics })
+            }
+        }
+    }
+
+    // ---- Writes ----------------------------------------------------------------------
+
+    /// Saves `ir` under `name` as `mode` says, with `description` (when `None`: the saved
+    /// one when replacing, else empty).
+    ///
+    /// Inside the transaction: the calls `ir` makes are checked against the store as it
+    /// is (they must exist and must not close a cycle; a relative `workflow_ref` is
+    /// refused), the expected revision is compared, content equal to the saved one
+    /// writes nothing, and the stored form must be within [`crate::MAX_DOCUMENT_BYTES`].
+    pub fn save(
+        &self,
+        name: &str,
+        ir: &ValidIr,
+        description: Option<&str>,
+        mode: SaveMode,
+    ) -> StoreResult<Saved> {
         let name = WorkflowName::new(name)?;
-        self.store.load(&name).map_err(|e| self.with_suggestions(e))
+        let now = Timestamp::now();
+        let mut done = None;
+        self.store
+            .write(&mut |txn| {
+                done = Some(save_in(txn, &name, ir, description, mode, now)?);
+                Ok(())
+            })
+            .map_err(|e| self.with_suggestions(e))?;
+        let (outcome, document) = done.expect("a successful transaction saved");
+        Ok(Saved { outcome, document, location: self.store.locate(&name) })
     }
 
-    /// Only the IR: what the runtime executes.
-    pub fn load_ir(&self, name: &str) -> StoreResult<WorkflowIr> {
-        self.load(name).map(|doc| doc.ir)
+    /// Validates `ir` and saves it as a new workflow; never replaces an existing one.
+    pub fn create(&self, name: &str, ir: &WorkflowIr, description: &str) -> StoreResult<Location> {
+        let checked_name = WorkflowName::new(name)?;
+        let valid = self.validate(&checked_name, ir.clone())?;
+        self.save(name, &valid, Some(description), SaveMode::New).map(|saved| saved.location)
     }
 
-    /// Every readable workflow, sorted by name, and every entry that could not be read.
-    pub fn list_all(&self) -> StoreResult<Listing> {
-        self.store.list()
-    }
-
-    /// Whether a workflow of that name is saved.
-    pub fn exists(&self, name: &str) -> StoreResult<bool> {
-        let name = WorkflowName::new(name)?;
-        self.store.exists(&name)
-    }
-
-    /// Replaces the content of a saved workflow if it is still at `expected_revision`.
+    /// Validates `ir` and replaces the content of a saved workflow if it is still at
+    /// `expected_revision`; returns the document as it is saved now (at
+    /// `expected_revision` still when the content was the same).
     pub fn update(
         &self,
         name: &str,
@@ -89,90 +228,127 @@ impl WorkflowManager {
         description: &str,
         expected_revision: u64,
     ) -> StoreResult<Document> {
-        let name = WorkflowName::new(name)?;
-        self.check(&name, ir)?;
-        let change =
-            Change { ir: ir.clone(), description: description.to_owned(), now: Timestamp::now() };
-        self.store.update(&name, expected_revision, change).map_err(|e| self.with_suggestions(e))
+        let checked_name = WorkflowName::new(name)?;
+        let valid = self.validate(&checked_name, ir.clone())?;
+        let mode = SaveMode::Update { expected_revision };
+        self.save(name, &valid, Some(description), mode).map(|saved| saved.document)
     }
 
-    /// Moves a saved workflow, with its history, to the trash.
+    /// Moves a saved workflow (or an entry that cannot be read, which is how a damaged
+    /// one is removed), with its history, to the trash.
     ///
     /// With [`IfCalled::Refuse`], a workflow that other saved workflows call by
-    /// `workflow_name` is not deleted: [`StoreError::HasCallers`] names them. The check
-    /// reads the listing just before the delete; a caller saved in between is not seen.
+    /// `workflow_name` is not deleted: [`StoreError::HasCallers`] names them, read in the
+    /// same transaction as the delete.
     pub fn delete(&self, name: &str, if_called: IfCalled) -> StoreResult<TrashKey> {
         let name = WorkflowName::new(name)?;
-        if if_called == IfCalled::Refuse {
-            let callers = self.callers_of(&name)?;
-            if !callers.is_empty() {
-                return Err(StoreError::HasCallers { name, callers });
-            }
+        let now = Timestamp::now();
+        let mut key = None;
+        self.store
+            .write(&mut |txn| {
+                if !txn.exists(&name)? {
+                    return Err(not_found(&name));
+                }
+                if if_called == IfCalled::Refuse {
+                    let callers = callers_in(&txn.list()?, &name);
+                    if !callers.is_empty() {
+                        return Err(StoreError::HasCallers { name: name.clone(), callers });
+                    }
+                }
+                let newest = txn.trashed(&name)?.iter().map(|t| t.key.deleted_at).max();
+                key = Some(txn.delete(&name, time_after(now, newest))?);
+                Ok(())
+            })
+            .map_err(|e| self.with_suggestions(e))?;
+        Ok(key.expect("a successful transaction deleted"))
+    }
+
+    /// What [`WorkflowManager::delete`] with `if_called` would refuse, without deleting:
+    /// `WorkflowNotFound` or `HasCallers`. Returns the callers (empty unless
+    /// `DeleteAnyway`), for a front end to warn about before it asks for confirmation.
+    pub fn check_delete(&self, name: &str, if_called: IfCalled) -> StoreResult<Vec<WorkflowName>> {
+        let name = WorkflowName::new(name)?;
+        if !self.store.exists(&name)? {
+            return Err(self.with_suggestions(not_found(&name)));
         }
-        self.store.delete(&name, Timestamp::now()).map_err(|e| self.with_suggestions(e))
+        let callers = callers_in(&self.store.list()?, &name);
+        if if_called == IfCalled::Refuse && !callers.is_empty() {
+            return Err(StoreError::HasCallers { name, callers });
+        }
+        Ok(callers)
     }
 
-    /// The saved workflows that call `name` by `workflow_name`, sorted by name (from the
-    /// listing's summaries, so no document is read).
-    pub fn callers(&self, name: &str) -> StoreResult<Vec<WorkflowName>> {
-        let name = WorkflowName::new(name)?;
-        self.callers_of(&name)
-    }
-
-    fn callers_of(&self, name: &WorkflowName) -> StoreResult<Vec<WorkflowName>> {
-        let listing = self.store.list()?;
-        Ok(listing
-            .workflows
-            .into_iter()
-            .filter(|s| s.name != *name && s.calls.iter().any(|c| c == name.as_str()))
-            .map(|s| s.name)
-            .collect())
-    }
-
-    /// Every revision of a saved workflow, oldest first, the current one last; see
-    /// [`History::summaries`] for what changed between them.
-    pub fn history(&self, name: &str) -> StoreResult<History> {
-        let name = WorkflowName::new(name)?;
-        self.store.history(&name).map_err(|e| self.with_suggestions(e))
-    }
-
-    /// One revision of a saved workflow (the current one or one kept in its history).
-    pub fn load_revision(&self, name: &str, revision: u64) -> StoreResult<Document> {
-        let name = WorkflowName::new(name)?;
-        self.store.load_revision(&name, revision).map_err(|e| self.with_suggestions(e))
-    }
-
-    /// Makes the content of `revision` the newest revision of a saved workflow; returns
-    /// the current document afterwards (unchanged, with the same revision, when the
-    /// content was already the current one).
+    /// Makes the content of `revision` the newest revision of a saved workflow, as an
+    /// update would ([`SaveOutcome::Unchanged`] when it is the current content already).
     ///
     /// The restored IR is validated like any other write (a workflow it calls may have
-    /// been deleted since). Without `expected_revision`, the revision current when the
-    /// content was validated is expected, so a concurrent change is a conflict.
+    /// been deleted since). With `expected_revision`, only if the workflow is still at
+    /// that revision.
     pub fn restore_revision(
         &self,
         name: &str,
         revision: u64,
         expected_revision: Option<u64>,
-    ) -> StoreResult<Document> {
+    ) -> StoreResult<Saved> {
         let name = WorkflowName::new(name)?;
-        let current = self.store.load(&name).map_err(|e| self.with_suggestions(e))?;
-        let wanted = self.store.load_revision(&name, revision)?;
-        self.check(&name, &wanted.ir)?;
-        let expected = expected_revision.or(Some(current.revision));
-        self.store.restore_revision(&name, revision, expected, Timestamp::now())
+        let now = Timestamp::now();
+        let mut done = None;
+        self.store
+            .write(&mut |txn| {
+                let Some(current) = txn.load(&name)? else { return Err(not_found(&name)) };
+                check_expected(&name, expected_revision, Some(&current))?;
+                let wanted = revision_in(txn, &name, &current, revision)?;
+                let valid = self.validate(&name, wanted.ir)?;
+                check_calls_in(txn, &name, &valid)?;
+                done = Some(replace_in(txn, &current, valid.into_ir(), wanted.description, now)?);
+                Ok(())
+            })
+            .map_err(|e| self.with_suggestions(e))?;
+        let (outcome, document) = done.expect("a successful transaction restored");
+        Ok(Saved { outcome, document, location: self.store.locate(&name) })
     }
 
-    /// Every workflow in the trash, and every trash entry that could not be read.
-    pub fn trash(&self) -> StoreResult<TrashListing> {
-        self.store.trash()
-    }
-
-    /// Moves the newest trash entry of `name` back, with its history. Not validated: it
-    /// undoes a delete and writes no new content.
+    /// Moves the newest readable trash entry of `name` back, with its history.
+    ///
+    /// It undoes a delete, so its content is not validated again, but it must not close
+    /// a call cycle with what was saved since (that would make both unrunnable).
     pub fn restore_trashed(&self, name: &str) -> StoreResult<Document> {
         let name = WorkflowName::new(name)?;
-        self.store.restore_trashed(&name).map_err(|e| self.with_trash_suggestions(e))
+        let mut restored = None;
+        self.store
+            .write(&mut |txn| {
+                if txn.exists(&name)? {
+                    return Err(StoreError::WorkflowExists { name: name.clone() });
+                }
+                let trashed = txn.trashed(&name)?;
+                let newest = trashed.into_iter().rev().find_map(|t| Some((t.key, t.document?)));
+                let Some((key, doc)) = newest else {
+                    return Err(StoreError::NotInTrash { name: name.clone(), suggestions: vec![] });
+                };
+                let mut lookup = TxnLookup(&mut *txn);
+                let cycles: Diagnostics = calls::check_calls(
+                    &mut lookup,
+                    &doc.ir,
+                    vec![Identity::Saved(name.clone())],
+                    &Anchor::Saved(name.clone()),
+                )
+                .into_iter()
+                .filter(|(_, f)| matches!(f, CallFinding::Cycle(_)))
+                .map(|(path, f)| f.at(&path))
+                .collect::<Vec<_>>()
+                .into();
+                if cycles.has_errors() {
+                    return Err(StoreError::InvalidWorkflow {
+                        name: name.clone(),
+                        diagnostics: cycles,
+                    });
+                }
+                txn.restore(&key)?;
+                restored = Some(doc);
+                Ok(())
+            })
+            .map_err(|e| self.with_trash_suggestions(e))?;
+        Ok(restored.expect("a successful transaction restored"))
     }
 
     /// Deletes for good the trash entries of `name` (all names when `None`) that were
@@ -196,16 +372,85 @@ impl WorkflowManager {
                 Some(Timestamp::from_datetime(cutoff))
             }
         };
-        let purged = self.store.purge(&PurgeFilter { name: name.clone(), deleted_before })?;
-        // Purging a name the trash does not hold is a typo, not "nothing to do".
-        if let Some(name) = name
-            && purged.is_empty()
-            && !self.store.trash()?.entries.iter().any(|e| e.name == name)
-        {
-            let error = StoreError::NotInTrash { name, suggestions: Vec::new() };
-            return Err(self.with_trash_suggestions(error));
-        }
+        let filter = PurgeFilter { name: name.clone(), deleted_before };
+        let mut purged = Vec::new();
+        self.store
+            .write(&mut |txn| {
+                purged = txn.purge(&filter)?;
+                // Purging a name the trash does not hold is a typo, not "nothing to do".
+                if let Some(name) = &name
+                    && purged.is_empty()
+                    && txn.trashed(name)?.is_empty()
+                {
+                    return Err(StoreError::NotInTrash { name: name.clone(), suggestions: vec![] });
+                }
+                Ok(())
+            })
+            .map_err(|e| self.with_trash_suggestions(e))?;
         Ok(purged)
+    }
+
+    // ---- Reads -----------------------------------------------------------------------
+
+    /// The whole stored document.
+    pub fn load(&self, name: &str) -> StoreResult<Document> {
+        let name = WorkflowName::new(name)?;
+        self.store.load(&name).map_err(|e| self.with_suggestions(e))
+    }
+
+    /// Only the IR, as it is stored (not validated: see
+    /// [`WorkflowManager::load_checked`] and [`WorkflowResolver::resolve`]).
+    pub fn load_ir(&self, name: &str) -> StoreResult<WorkflowIr> {
+        self.load(name).map(|doc| doc.ir)
+    }
+
+    /// Every readable workflow, sorted by name, and every entry that could not be read.
+    pub fn list_all(&self) -> StoreResult<Listing> {
+        self.store.list()
+    }
+
+    /// Whether a workflow of that name is saved (readable or not).
+    pub fn exists(&self, name: &str) -> StoreResult<bool> {
+        let name = WorkflowName::new(name)?;
+        self.store.exists(&name)
+    }
+
+    /// The saved workflows that call `name` by `workflow_name`, sorted by name (from the
+    /// listing's summaries, so no document is read).
+    pub fn callers(&self, name: &str) -> StoreResult<Vec<WorkflowName>> {
+        let name = WorkflowName::new(name)?;
+        Ok(callers_in(&self.store.list()?, &name))
+    }
+
+    /// Every revision of a saved workflow, oldest first, the current one last; see
+    /// [`History::summaries`] for what changed between them.
+    pub fn history(&self, name: &str) -> StoreResult<History> {
+        let name = WorkflowName::new(name)?;
+        let current = self.store.load(&name).map_err(|e| self.with_suggestions(e))?;
+        let mut history = self.store.kept_revisions(&current)?;
+        history.revisions.retain(|d| d.revision < current.revision);
+        history.revisions.push(current);
+        Ok(history)
+    }
+
+    /// One revision of a saved workflow (the current one or one kept in its history).
+    pub fn load_revision(&self, name: &str, revision: u64) -> StoreResult<Document> {
+        let name = WorkflowName::new(name)?;
+        let current = self.store.load(&name).map_err(|e| self.with_suggestions(e))?;
+        if revision == current.revision {
+            return Ok(current);
+        }
+        let kept = if revision == 0 || revision > current.revision {
+            None
+        } else {
+            self.store.kept_revision(&current, revision)?
+        };
+        kept.ok_or_else(|| revision_not_found(&name, revision, &current))
+    }
+
+    /// Every workflow in the trash, and every trash entry that could not be read.
+    pub fn trash(&self) -> StoreResult<TrashListing> {
+        self.store.trash()
     }
 
     /// Where a workflow lives (or would live), for people.
@@ -214,151 +459,241 @@ impl WorkflowManager {
         Ok(self.store.locate(&name))
     }
 
-    /// Checks the saved workflows `ir` calls by `workflow_name`, inline `workflow_ir`s
-    /// included: each must exist, and following the calls from `name` must never come back
-    /// to `name` or loop elsewhere.
-    ///
-    /// Findings point at the calling node's `workflow_name` param; a cycle prints its
-    /// chain (`a -> b -> a`, with `(inline)` for each inline `workflow_ir` passed through:
-    /// `a -> (inline) -> b -> a`). Each saved workflow is loaded at most once per check.
-    pub fn check_calls(&self, name: Option<&WorkflowName>, ir: &WorkflowIr) -> Diagnostics {
-        let mut diagnostics = Diagnostics::new();
-        let root = name.map(WorkflowName::as_str).unwrap_or("(this workflow)");
-        let mut walk = CallWalk { manager: self, root: name, done: HashSet::new() };
-        for call in pflow_ir::workflow_call_sites(ir) {
-            let mut chain = vec![root.to_owned()];
-            chain.extend(std::iter::repeat_n(INLINE.to_owned(), call.inline_depth));
-            if let Err(finding) = walk.follow(&call.name, &mut chain, true) {
-                diagnostics.push(finding.at(call.path));
-            }
+    /// Where a saved workflow lives; `WorkflowNotFound` (with suggestions) when nothing is
+    /// stored under `name`. An entry that cannot be read counts as saved: knowing where it
+    /// is, is how a person repairs it.
+    pub fn locate_saved(&self, name: &str) -> StoreResult<Location> {
+        let name = WorkflowName::new(name)?;
+        if !self.store.exists(&name)? {
+            return Err(self.with_suggestions(not_found(&name)));
         }
-        diagnostics
+        Ok(self.store.locate(&name))
     }
 
-    /// Validates `ir` for saving under `name`.
-    fn check(&self, name: &WorkflowName, ir: &WorkflowIr) -> StoreResult<()> {
-        let mut diagnostics = pflow_ir::validate_ir(ir, self.catalog.as_deref());
-        diagnostics.extend(self.check_calls(Some(name), ir));
-        if diagnostics.has_errors() {
-            return Err(StoreError::InvalidWorkflow { name: name.clone(), diagnostics });
-        }
-        Ok(())
-    }
-
-    /// Fills in close existing names for a `WorkflowNotFound` from the backend.
+    /// Fills in close existing names for a `WorkflowNotFound`.
     fn with_suggestions(&self, error: StoreError) -> StoreError {
         match error {
             StoreError::WorkflowNotFound { name, suggestions } if suggestions.is_empty() => {
                 let listing = self.store.list().unwrap_or_default();
-                let suggestions = pflow_ir::closest(
-                    name.as_str(),
-                    listing.workflows.iter().map(|s| s.name.as_str()),
-                )
-                .into_iter()
-                .filter_map(|s| WorkflowName::new(s).ok())
-                .collect();
-                StoreError::WorkflowNotFound { name, suggestions }
+                let names = listing.workflows.iter().map(|s| s.name.as_str());
+                StoreError::WorkflowNotFound { suggestions: closest(&name, names), name }
             }
             other => other,
         }
     }
 
-    /// Fills in close trashed names for a `NotInTrash` from the backend.
+    /// Fills in close trashed names for a `NotInTrash`.
     fn with_trash_suggestions(&self, error: StoreError) -> StoreError {
         match error {
             StoreError::NotInTrash { name, suggestions } if suggestions.is_empty() => {
                 let listing = self.store.trash().unwrap_or_default();
-                let suggestions = pflow_ir::closest(
-                    name.as_str(),
-                    listing.entries.iter().map(|e| e.name.as_str()),
-                )
-                .into_iter()
-                .filter_map(|s| WorkflowName::new(s).ok())
-                .collect();
-                StoreError::NotInTrash { name, suggestions }
+                let names = listing.entries.iter().map(|e| e.name.as_str());
+                StoreError::NotInTrash { suggestions: closest(&name, names), name }
             }
             other => other,
         }
     }
 }
 
-/// How a cycle chain shows a step through an inline `workflow_ir`.
-const INLINE: &str = "(inline)";
-
-/// One walk of the call graph, remembering the workflows already fully explored.
-struct CallWalk<'m> {
-    manager: &'m WorkflowManager,
-    /// The workflow being saved, if it has a name: calling it is a cycle.
-    root: Option<&'m WorkflowName>,
-    /// Workflows whose calls were all followed without a finding: nothing below them can
-    /// loop (a loop through one would have been found then), so they are not loaded again.
-    done: HashSet<String>,
-}
-
-impl CallWalk<'_> {
-    /// Depth-first walk of the call graph from `callee`, with `chain` the names above it;
-    /// `direct` when the IR being checked calls `callee` itself.
-    fn follow(
-        &mut self,
-        callee: &str,
-        chain: &mut Vec<String>,
-        direct: bool,
-    ) -> Result<(), Finding> {
-        if self.root.is_some_and(|r| r.as_str() == callee) || chain[1..].iter().any(|c| c == callee)
-        {
-            chain.push(callee.to_owned());
-            return Err(Finding::Cycle(chain.join(" -> ")));
-        }
-        if self.done.contains(callee) {
-            return Ok(());
-        }
-        let ir = match self.manager.load_ir(callee) {
-            Ok(ir) => ir,
-            Err(StoreError::WorkflowNotFound { suggestions, .. }) if direct => {
-                return Err(Finding::Missing(callee.to_owned(), suggestions));
-            }
-            Err(StoreError::InvalidName(e)) if direct => {
-                return Err(Finding::Other(e.to_string()));
-            }
-            // Problems deeper in the graph belong to the workflow that has them; they were
-            // reported when it was saved and will be reported again when it runs.
-            Err(_) => return Ok(()),
-        };
-        let depth = chain.len();
-        chain.push(callee.to_owned());
-        for call in pflow_ir::workflow_call_sites(&ir) {
-            chain.extend(std::iter::repeat_n(INLINE.to_owned(), call.inline_depth));
-            self.follow(&call.name, chain, false)?;
-            chain.truncate(depth + 1);
-        }
-        chain.truncate(depth);
-        self.done.insert(callee.to_owned());
-        Ok(())
+impl WorkflowResolver for WorkflowManager {
+    fn resolve(&self, name: &WorkflowName) -> StoreResult<ValidIr> {
+        let doc = self.store.load(name).map_err(|e| self.with_suggestions(e))?;
+        self.validate(name, doc.ir)
     }
 }
 
-/// A problem found while following calls.
-enum Finding {
-    Cycle(String),
-    Missing(String, Vec<WorkflowName>),
-    Other(String),
+/// The body of [`WorkflowManager::save`], inside its transaction.
+fn save_in(
+    txn: &mut dyn Transaction,
+    name: &WorkflowName,
+    ir: &ValidIr,
+    description: Option<&str>,
+    mode: SaveMode,
+    now: Timestamp,
+) -> StoreResult<(SaveOutcome, Document)> {
+    if mode == SaveMode::New && txn.exists(name)? {
+        return Err(StoreError::WorkflowExists { name: name.clone() });
+    }
+    let current = txn.load(name)?;
+    match (mode, &current) {
+        (SaveMode::Update { .. }, None) => return Err(not_found(name)),
+        (SaveMode::Update { expected_revision }, Some(_)) => {
+            check_expected(name, Some(expected_revision), current.as_ref())?;
+        }
+        (SaveMode::Replace { expected_revision }, _) => {
+            check_expected(name, expected_revision, current.as_ref())?;
+        }
+        (SaveMode::New, _) => {}
+    }
+    check_calls_in(txn, name, ir)?;
+    match current {
+        Some(current) => {
+            let description =
+                description.map_or_else(|| current.description.clone(), str::to_owned);
+            replace_in(txn, &current, ir.ir().clone(), description, now)
+        }
+        None => {
+            // The creation time names this life of the workflow (its history is kept
+            // under it): it must differ from that of every earlier life still in the trash.
+            let trashed = txn.trashed(name)?;
+            let newest =
+                trashed.iter().filter_map(|t| t.document.as_ref()).map(|d| d.created_at).max();
+            let created = time_after(now, newest);
+            let doc = Document::new(
+                name.clone(),
+                description.unwrap_or("").to_owned(),
+                ir.ir().clone(),
+                created,
+            );
+            let stored = StoredDocument::new(doc)?;
+            txn.create(&stored)?;
+            Ok((SaveOutcome::Created, stored.into_document()))
+        }
+    }
 }
 
-impl Finding {
-    fn at(self, path: String) -> Diagnostic {
-        match self {
-            Finding::Cycle(chain) => {
-                Diagnostic::error(path, format!("workflow call cycle: {chain}"))
-                    .with_hint("a workflow cannot call itself, directly or through others")
-            }
-            Finding::Missing(name, suggestions) => {
-                let d = Diagnostic::error(path, format!("saved workflow `{name}` not found"));
-                match suggestions.first() {
-                    Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                    None => d.with_hint(format!("save `{name}` first, or fix the name")),
-                }
-            }
-            Finding::Other(message) => Diagnostic::error(path, message),
+/// Replaces `current` with new content, unless it is the same (then nothing is written).
+fn replace_in(
+    txn: &mut dyn Transaction,
+    current: &Document,
+    ir: WorkflowIr,
+    description: String,
+    now: Timestamp,
+) -> StoreResult<(SaveOutcome, Document)> {
+    if ir == current.ir && description == current.description {
+        return Ok((SaveOutcome::Unchanged, current.clone()));
+    }
+    let next = current.next_revision(ir, description, now).ok_or_else(|| {
+        StoreError::RevisionLimit { name: current.name.clone(), revision: current.revision }
+    })?;
+    let stored = StoredDocument::new(next)?;
+    txn.replace(current, &stored)?;
+    Ok((SaveOutcome::Updated, stored.into_document()))
+}
+
+/// Revision `revision` of `name`, whose current document is `current`, in a transaction.
+fn revision_in(
+    txn: &mut dyn Transaction,
+    name: &WorkflowName,
+    current: &Document,
+    revision: u64,
+) -> StoreResult<Document> {
+    if revision == current.revision {
+        return Ok(current.clone());
+    }
+    let kept = if revision == 0 || revision > current.revision {
+        None
+    } else {
+        txn.kept_revision(current, revision)?
+    };
+    kept.ok_or_else(|| revision_not_found(name, revision, current))
+}
+
+/// Fails with `InvalidWorkflow` when the calls `ir` makes, as the store is inside the
+/// transaction, have any finding (a missing callee, a cycle, a relative reference).
+fn check_calls_in(txn: &mut dyn Transaction, name: &WorkflowName, ir: &ValidIr) -> StoreResult<()> {
+    let mut lookup = TxnLookup(txn);
+    let findings = call_findings(&mut lookup, ir, &Origin::Saved(name.clone()), Some(name));
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let diagnostics: Vec<_> = findings.into_iter().map(|(path, f)| f.at(&path)).collect();
+    Err(StoreError::InvalidWorkflow { name: name.clone(), diagnostics: diagnostics.into() })
+}
+
+/// The call findings of `ir` from `origin`, to be saved as `save_as` if given.
+fn call_findings(
+    lookup: &mut dyn Lookup,
+    ir: &WorkflowIr,
+    origin: &Origin,
+    save_as: Option<&WorkflowName>,
+) -> Vec<(String, CallFinding)> {
+    let mut roots = Vec::new();
+    let anchor = match save_as {
+        Some(name) => {
+            roots.push(Identity::Saved(name.clone()));
+            Anchor::Saved(name.clone())
         }
+        None => origin.anchor(),
+    };
+    let identity = origin.identity();
+    if !roots.iter().any(|r| r.same(&identity)) {
+        roots.push(identity);
+    }
+    calls::check_calls(lookup, ir, roots, &anchor)
+}
+
+/// Fails with `Conflict` unless `current` is at `expected` (when one is given).
+fn check_expected(
+    name: &WorkflowName,
+    expected: Option<u64>,
+    current: Option<&Document>,
+) -> StoreResult<()> {
+    match (expected, current) {
+        (Some(expected), current) if current.map(|c| c.revision) != Some(expected) => {
+            Err(StoreError::Conflict {
+                name: name.clone(),
+                expected,
+                actual: current.map(|c| c.revision),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The workflows in `listing` that call `name`, sorted by name.
+fn callers_in(listing: &Listing, name: &WorkflowName) -> Vec<WorkflowName> {
+    listing
+        .workflows
+        .iter()
+        .filter(|s| s.name != *name && s.calls.iter().any(|c| c == name.as_str()))
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+fn closest<'a>(name: &WorkflowName, names: impl IntoIterator<Item = &'a str>) -> Vec<WorkflowName> {
+    pflow_ir::closest(name.as_str(), names)
+        .into_iter()
+        .filter_map(|s| WorkflowName::new(s).ok())
+        .collect()
+}
+
+fn not_found(name: &WorkflowName) -> StoreError {
+    StoreError::WorkflowNotFound { name: name.clone(), suggestions: Vec::new() }
+}
+
+fn revision_not_found(name: &WorkflowName, revision: u64, current: &Document) -> StoreError {
+    StoreError::RevisionNotFound { name: name.clone(), revision, current: current.revision }
+}
+
+/// Saved workflows read through the store, for checks outside a transaction.
+struct StoreLookup<'s>(&'s dyn WorkflowStore);
+
+impl Lookup for StoreLookup<'_> {
+    fn saved(&mut self, name: &WorkflowName) -> StoreResult<Option<WorkflowIr>> {
+        match self.0.load(name) {
+            Ok(doc) => Ok(Some(doc.ir)),
+            Err(StoreError::WorkflowNotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn names(&mut self) -> Vec<WorkflowName> {
+        let listing = self.0.list().unwrap_or_default();
+        listing.workflows.into_iter().map(|s| s.name).collect()
+    }
+}
+
+/// Saved workflows read through a transaction, for the checks a write makes.
+struct TxnLookup<'t>(&'t mut dyn Transaction);
+
+impl Lookup for TxnLookup<'_> {
+    fn saved(&mut self, name: &WorkflowName) -> StoreResult<Option<WorkflowIr>> {
+        Ok(self.0.load(name)?.map(|doc| doc.ir))
+    }
+
+    fn names(&mut self) -> Vec<WorkflowName> {
+        let listing = self.0.list().unwrap_or_default();
+        listing.workflows.into_iter().map(|s| s.name).collect()
     }
 }

@@ -1,17 +1,17 @@
-//! The in-memory store: the same semantics as the filesystem store, without IO.
+//! The in-memory store: the storage primitives without IO.
 //!
-//! It is the test double and the reference model that the conformance suite and the
-//! state-machine tests compare the filesystem store against.
+//! It is the test double and the reference backend the conformance suite and the
+//! state-machine tests hold the filesystem store to. A transaction works on a copy of the
+//! state, swapped in when it succeeds, so a failed one changes nothing.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use pflow_ir::{Document, Timestamp, WorkflowName};
 
-use crate::store::{check_revision, deletion_time};
 use crate::{
-    Change, History, Listing, Location, Problem, PurgeFilter, StoreError, StoreResult, Summary,
-    TrashEntry, TrashKey, TrashListing, WorkflowStore,
+    History, Listing, Location, Problem, PurgeFilter, StoreError, StoreResult, StoredDocument,
+    Summary, Transaction, TrashEntry, TrashKey, TrashListing, Trashed, WorkflowStore,
 };
 
 /// A store that keeps documents, their history and the trash in maps guarded by one
@@ -21,7 +21,7 @@ pub struct MemoryStore {
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct State {
     live: BTreeMap<WorkflowName, Stored>,
     /// In deletion order.
@@ -56,74 +56,50 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the state half-changed: every
-        // mutation checks first and then changes the maps in steps that cannot panic.
+        // A panic while holding the lock cannot leave the state half-changed: a
+        // transaction changes a copy, swapped in only when it succeeded.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn corrupt(location: Location, reason: &str) -> StoreError {
-        StoreError::Corrupt { location: location.0, reason: reason.to_owned() }
     }
 }
 
 impl State {
-    /// The readable current document of `name`.
-    fn good(&self, name: &WorkflowName) -> StoreResult<&Document> {
+    /// The current document of `name`: `None` when absent, `Corrupt` when unreadable.
+    fn load(&self, name: &WorkflowName) -> StoreResult<Option<&Document>> {
         match self.live.get(name).map(|s| &s.entry) {
-            Some(Entry::Good(doc)) => Ok(doc),
-            Some(Entry::Corrupt(reason)) => Err(MemoryStore::corrupt(location(name), reason)),
-            None => Err(not_found(name)),
+            Some(Entry::Good(doc)) => Ok(Some(doc)),
+            Some(Entry::Corrupt(reason)) => Err(StoreError::Corrupt {
+                location: location(name).0,
+                reason: reason.clone(),
+                workflow: Some(name.clone()),
+            }),
+            None => Ok(None),
         }
     }
 
-    /// Revision `revision` of `name`.
-    fn revision(&self, name: &WorkflowName, revision: u64) -> StoreResult<Document> {
-        let current = self.good(name)?;
-        if revision == current.revision {
-            return Ok(current.clone());
-        }
-        let history = &self.live[name].history;
-        let kept = history.iter().find(|d| d.revision == revision && revision < current.revision);
-        kept.cloned().ok_or_else(|| StoreError::RevisionNotFound {
-            name: name.clone(),
-            revision,
-            current: current.revision,
-        })
+    /// The history of the life `current` belongs to (live or in the trash).
+    fn history_of(&self, current: &Document) -> &[Document] {
+        let same_life = |stored: &&Stored| matches!(&stored.entry, Entry::Good(doc) if doc.created_at == current.created_at);
+        self.live
+            .get(&current.name)
+            .filter(same_life)
+            .or_else(|| {
+                self.trash
+                    .iter()
+                    .filter(|(k, _)| k.name == current.name)
+                    .map(|(_, s)| s)
+                    .find(same_life)
+            })
+            .map_or(&[], |stored| stored.history.as_slice())
     }
 
-    /// Applies `change` to the current document of `name` (checked readable), keeping the
-    /// current one in its history; a change that changes nothing changes nothing.
-    fn replace(&mut self, name: &WorkflowName, change: Change) -> StoreResult<Document> {
-        let current = self.good(name)?.clone();
-        if change.is_noop_for(&current) {
-            return Ok(current);
-        }
-        let next = change.apply_to(&current);
-        let stored = self.live.get_mut(name).expect("good() found it");
-        stored.history.push(current);
-        stored.entry = Entry::Good(Box::new(next.clone()));
-        Ok(next)
-    }
-}
-
-impl WorkflowStore for MemoryStore {
-    fn create(&self, doc: &Document) -> StoreResult<Location> {
-        let mut state = self.lock();
-        if state.live.contains_key(&doc.name) {
-            return Err(StoreError::WorkflowExists { name: doc.name.clone() });
-        }
-        let stored = Stored { entry: Entry::Good(Box::new(doc.clone())), history: Vec::new() };
-        state.live.insert(doc.name.clone(), stored);
-        Ok(location(&doc.name))
+    fn kept_revision(&self, current: &Document, revision: u64) -> Option<Document> {
+        let kept = self.history_of(current).iter().find(|d| d.revision == revision);
+        kept.filter(|_| revision < current.revision).cloned()
     }
 
-    fn load(&self, name: &WorkflowName) -> StoreResult<Document> {
-        self.lock().good(name).cloned()
-    }
-
-    fn list(&self) -> StoreResult<Listing> {
+    fn list(&self) -> Listing {
         let mut listing = Listing::default();
-        for (name, stored) in &self.lock().live {
+        for (name, stored) in &self.live {
             match &stored.entry {
                 Entry::Good(doc) => listing.workflows.push(Summary::of(doc)),
                 Entry::Corrupt(reason) => listing
@@ -131,57 +107,32 @@ impl WorkflowStore for MemoryStore {
                     .push(Problem { location: location(name).0, reason: reason.clone() }),
             }
         }
-        Ok(listing)
+        listing
+    }
+}
+
+impl WorkflowStore for MemoryStore {
+    fn load(&self, name: &WorkflowName) -> StoreResult<Document> {
+        self.lock().load(name)?.cloned().ok_or_else(|| not_found(name))
+    }
+
+    fn list(&self) -> StoreResult<Listing> {
+        Ok(self.lock().list())
     }
 
     fn exists(&self, name: &WorkflowName) -> StoreResult<bool> {
         Ok(self.lock().live.contains_key(name))
     }
 
-    fn update(
-        &self,
-        name: &WorkflowName,
-        expected_revision: u64,
-        change: Change,
-    ) -> StoreResult<Document> {
-        let mut state = self.lock();
-        check_revision(name, Some(expected_revision), state.good(name)?)?;
-        state.replace(name, change)
-    }
-
-    fn history(&self, name: &WorkflowName) -> StoreResult<History> {
+    fn kept_revisions(&self, current: &Document) -> StoreResult<History> {
         let state = self.lock();
-        let current = state.good(name)?.clone();
-        let mut revisions = state.live[name].history.clone();
-        revisions.push(current);
-        Ok(History { revisions, problems: Vec::new() })
+        let revisions =
+            state.history_of(current).iter().filter(|d| d.revision < current.revision).cloned();
+        Ok(History { revisions: revisions.collect(), problems: Vec::new() })
     }
 
-    fn load_revision(&self, name: &WorkflowName, revision: u64) -> StoreResult<Document> {
-        self.lock().revision(name, revision)
-    }
-
-    fn restore_revision(
-        &self,
-        name: &WorkflowName,
-        revision: u64,
-        expected_revision: Option<u64>,
-        now: Timestamp,
-    ) -> StoreResult<Document> {
-        let mut state = self.lock();
-        check_revision(name, expected_revision, state.good(name)?)?;
-        let wanted = state.revision(name, revision)?;
-        state.replace(name, Change { ir: wanted.ir, description: wanted.description, now })
-    }
-
-    fn delete(&self, name: &WorkflowName, now: Timestamp) -> StoreResult<TrashKey> {
-        let mut state = self.lock();
-        let stored = state.live.remove(name).ok_or_else(|| not_found(name))?;
-        let newest =
-            state.trash.iter().filter(|(k, _)| k.name == *name).map(|(k, _)| k.deleted_at).max();
-        let key = TrashKey { name: name.clone(), deleted_at: deletion_time(now, newest) };
-        state.trash.push((key.clone(), stored));
-        Ok(key)
+    fn kept_revision(&self, current: &Document, revision: u64) -> StoreResult<Option<Document>> {
+        Ok(self.lock().kept_revision(current, revision))
     }
 
     fn trash(&self) -> StoreResult<TrashListing> {
@@ -199,33 +150,109 @@ impl WorkflowStore for MemoryStore {
         Ok(listing)
     }
 
-    fn restore_trashed(&self, name: &WorkflowName) -> StoreResult<Document> {
-        let mut state = self.lock();
-        if state.live.contains_key(name) {
-            return Err(StoreError::WorkflowExists { name: name.clone() });
-        }
-        let newest = state
-            .trash
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (k, s))| match &s.entry {
-                Entry::Good(doc) if k.name == *name => Some((i, k.deleted_at, doc)),
-                _ => None,
-            })
-            .max_by_key(|(_, deleted_at, _)| *deleted_at)
-            .map(|(i, _, doc)| (i, (**doc).clone()));
-        let Some((index, doc)) = newest else {
-            return Err(StoreError::NotInTrash { name: name.clone(), suggestions: Vec::new() });
-        };
-        let (_, stored) = state.trash.remove(index);
-        state.live.insert(name.clone(), stored);
-        Ok(doc)
+    fn locate(&self, name: &WorkflowName) -> Location {
+        location(name)
     }
 
-    fn purge(&self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>> {
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
+    ) -> StoreResult<()> {
         let mut state = self.lock();
+        let mut txn = MemoryTxn { state: state.clone() };
+        work(&mut txn)?;
+        *state = txn.state;
+        Ok(())
+    }
+}
+
+/// A transaction of the in-memory store: a copy of the state.
+struct MemoryTxn {
+    state: State,
+}
+
+impl Transaction for MemoryTxn {
+    fn load(&mut self, name: &WorkflowName) -> StoreResult<Option<Document>> {
+        self.state.load(name).map(|doc| doc.cloned())
+    }
+
+    fn exists(&mut self, name: &WorkflowName) -> StoreResult<bool> {
+        Ok(self.state.live.contains_key(name))
+    }
+
+    fn kept_revision(
+        &mut self,
+        current: &Document,
+        revision: u64,
+    ) -> StoreResult<Option<Document>> {
+        Ok(self.state.kept_revision(current, revision))
+    }
+
+    fn list(&mut self) -> StoreResult<Listing> {
+        Ok(self.state.list())
+    }
+
+    fn trashed(&mut self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
+        let mut trashed: Vec<Trashed> = self
+            .state
+            .trash
+            .iter()
+            .filter(|(key, _)| key.name == *name)
+            .map(|(key, stored)| Trashed {
+                key: key.clone(),
+                document: match &stored.entry {
+                    Entry::Good(doc) => Some((**doc).clone()),
+                    Entry::Corrupt(_) => None,
+                },
+            })
+            .collect();
+        trashed.sort_by_key(|t| t.key.deleted_at);
+        Ok(trashed)
+    }
+
+    fn create(&mut self, doc: &StoredDocument) -> StoreResult<()> {
+        let doc = doc.document();
+        if self.state.live.contains_key(&doc.name) {
+            return Err(StoreError::WorkflowExists { name: doc.name.clone() });
+        }
+        let stored = Stored { entry: Entry::Good(Box::new(doc.clone())), history: Vec::new() };
+        self.state.live.insert(doc.name.clone(), stored);
+        Ok(())
+    }
+
+    fn replace(&mut self, current: &Document, next: &StoredDocument) -> StoreResult<()> {
+        let stored =
+            self.state.live.get_mut(&current.name).ok_or_else(|| not_found(&current.name))?;
+        stored.history.push(current.clone());
+        stored.entry = Entry::Good(Box::new(next.document().clone()));
+        Ok(())
+    }
+
+    fn delete(&mut self, name: &WorkflowName, deleted_at: Timestamp) -> StoreResult<TrashKey> {
+        let stored = self.state.live.remove(name).ok_or_else(|| not_found(name))?;
+        let mut key = TrashKey { name: name.clone(), deleted_at };
+        while self.state.trash.iter().any(|(k, _)| *k == key) {
+            key.deleted_at = crate::store::time_after(key.deleted_at, Some(key.deleted_at));
+        }
+        self.state.trash.push((key.clone(), stored));
+        Ok(key)
+    }
+
+    fn restore(&mut self, key: &TrashKey) -> StoreResult<()> {
+        if self.state.live.contains_key(&key.name) {
+            return Err(StoreError::WorkflowExists { name: key.name.clone() });
+        }
+        let index = self.state.trash.iter().position(|(k, _)| k == key).ok_or_else(|| {
+            StoreError::NotInTrash { name: key.name.clone(), suggestions: Vec::new() }
+        })?;
+        let (_, stored) = self.state.trash.remove(index);
+        self.state.live.insert(key.name.clone(), stored);
+        Ok(())
+    }
+
+    fn purge(&mut self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>> {
         let mut purged = Vec::new();
-        state.trash.retain(|(key, _)| {
+        self.state.trash.retain(|(key, _)| {
             let selected = filter.selects(key);
             if selected {
                 purged.push(key.clone());
@@ -234,10 +261,6 @@ impl WorkflowStore for MemoryStore {
         });
         purged.sort();
         Ok(purged)
-    }
-
-    fn locate(&self, name: &WorkflowName) -> Location {
-        location(name)
     }
 }
 

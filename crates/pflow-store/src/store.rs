@@ -3,7 +3,7 @@
 use std::fmt;
 
 use indexmap::IndexMap;
-use pflow_ir::{Document, InputSpec, OutputSpec, Timestamp, ValueType, WorkflowIr, WorkflowName};
+use pflow_ir::{Document, InputSpec, OutputSpec, Timestamp, ValueType, WorkflowName};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreResult;
@@ -12,26 +12,43 @@ use crate::StoreResult;
 /// stored form would be larger is refused before anything is written.
 pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 
-/// A place that keeps workflow documents by name.
+/// A place that keeps workflow documents by name: the storage primitives every backend
+/// implements.
 ///
 /// Implementations speak names and documents, never paths or bytes, so a database backend
-/// can replace the filesystem without touching callers. Names arrive already validated
-/// and documents already checked: the [`WorkflowManager`](crate::WorkflowManager) does
-/// that. Every method is atomic with respect to every other, across threads and (for
-/// persistent backends) processes.
+/// can replace the filesystem without touching callers. The rules that hold for every
+/// backend — names, validation, revisions and their overflow, no-op updates, deletion
+/// times, which trash entry a restore brings back, the size of what may be stored, call
+/// cycles — live once, in the [`WorkflowManager`](crate::WorkflowManager); a backend only
+/// stores and reads what it is given.
+///
+/// # The contract every backend meets
+///
+/// - **Reads** (`load`, `list`, `exists`, `kept_revisions`, `kept_revision`, `trash`) see
+///   only complete, committed states: never a half-written document, never the state in
+///   the middle of a transaction.
+/// - **Writes** happen only inside [`WorkflowStore::write`], one transaction at a time:
+///   transactions are serialised with every other transaction on the same store, across
+///   threads, processes and (for a shared backend) machines. Inside one, every read
+///   through the [`Transaction`] sees the state every earlier transaction left, and
+///   nothing else changes that state until it ends. This is what makes the manager's
+///   checks atomic with its writes: the revision a caller expects, the callers of a
+///   workflow being deleted, and the call graph a new revision must not close into a
+///   cycle are all read inside the transaction that writes.
+/// - **Durability and atomicity**: when a write primitive returns `Ok`, its effect
+///   survives a crash or power loss; a crash in the middle of one leaves the state before
+///   or after it, never a mixture. A transaction whose work fails after some primitives
+///   succeeded keeps their effects (the manager makes every check before its first write,
+///   so only a failing write can do that).
+/// - **History is append-only and immutable**: the revisions kept before the current one
+///   are never changed, only removed with their workflow by a purge. A workflow is at
+///   every instant in exactly one place: live or in the trash.
 pub trait WorkflowStore: Send + Sync + fmt::Debug {
-    /// Stores a new document under `doc.name`; never replaces an existing one.
-    ///
-    /// Of many concurrent creators of one name, exactly one succeeds; the others get
-    /// [`StoreError::WorkflowExists`](crate::StoreError::WorkflowExists).
-    ///
-    /// `doc.created_at` identifies this life of the workflow (its history is kept under
-    /// it): it must differ from the creation time of every earlier workflow of that name
-    /// still in the trash. The [`WorkflowManager`](crate::WorkflowManager) always uses the
-    /// current time.
-    fn create(&self, doc: &Document) -> StoreResult<Location>;
-
     /// The whole document stored under `name`.
+    ///
+    /// [`StoreError::WorkflowNotFound`](crate::StoreError::WorkflowNotFound) when there is
+    /// none, [`StoreError::Corrupt`](crate::StoreError::Corrupt) when the entry cannot be
+    /// read as a document of that name.
     fn load(&self, name: &WorkflowName) -> StoreResult<Document>;
 
     /// A summary of every readable document, sorted by name, and every entry that could
@@ -39,104 +56,131 @@ pub trait WorkflowStore: Send + Sync + fmt::Debug {
     /// looked at: a listing costs the same however long the histories are.
     fn list(&self) -> StoreResult<Listing>;
 
-    /// Whether a document is stored under `name`.
+    /// Whether an entry (readable or not) is stored under `name`.
     fn exists(&self, name: &WorkflowName) -> StoreResult<bool>;
 
-    /// Replaces the content of `name` with `change` if its revision is still
-    /// `expected_revision`, and returns the new document (revision + 1). The document it
-    /// replaces is kept as an immutable revision in the workflow's history.
-    ///
-    /// A change whose IR and description equal the stored ones writes nothing and creates
-    /// no revision: it returns the stored document as it is, so its `revision` is still
-    /// `expected_revision` (that is how a caller tells "unchanged" from "updated").
-    ///
-    /// Fails with [`StoreError::Conflict`](crate::StoreError::Conflict) when the revision
-    /// moved, leaving the stored document untouched.
-    fn update(
-        &self,
-        name: &WorkflowName,
-        expected_revision: u64,
-        change: Change,
-    ) -> StoreResult<Document>;
+    /// The revisions kept before `current` in its life (its name and creation time: a
+    /// workflow saved anew after a delete starts a history of its own), oldest first, and
+    /// every kept revision that could not be read. `current` itself is not included.
+    fn kept_revisions(&self, current: &Document) -> StoreResult<History>;
 
-    /// Every revision of the workflow stored under `name`, oldest first, the current
-    /// document last; revisions that cannot be read are reported, not fatal.
-    ///
-    /// A workflow saved anew after a delete starts a new history: only the revisions of
-    /// the current one are listed.
-    fn history(&self, name: &WorkflowName) -> StoreResult<History>;
-
-    /// One revision of `name`: the current document, or one kept in its history.
-    ///
-    /// Fails with [`StoreError::RevisionNotFound`](crate::StoreError::RevisionNotFound)
-    /// when there is no such revision.
-    fn load_revision(&self, name: &WorkflowName, revision: u64) -> StoreResult<Document>;
-
-    /// Makes the content (IR and description) of `revision` the newest revision of
-    /// `name`, as an update at `now` would; history is never rewound or deleted.
-    ///
-    /// With `expected_revision`, fails with [`StoreError::Conflict`](crate::StoreError::Conflict)
-    /// unless the current revision is still that one. When the content of `revision`
-    /// equals the current content, nothing is written and the current document is
-    /// returned, as for [`WorkflowStore::update`].
-    fn restore_revision(
-        &self,
-        name: &WorkflowName,
-        revision: u64,
-        expected_revision: Option<u64>,
-        now: Timestamp,
-    ) -> StoreResult<Document>;
-
-    /// Moves the workflow stored under `name`, with its history, to the trash, as deleted
-    /// at `now` (moved forward by a microsecond past the newest trash entry of that
-    /// name, so that the entries of one name have distinct, increasing times).
-    ///
-    /// An entry that cannot be read as a document is moved to the trash too (that is how
-    /// a damaged file is removed); only a directory in its place is refused.
-    fn delete(&self, name: &WorkflowName, now: Timestamp) -> StoreResult<TrashKey>;
+    /// The kept revision `revision` (below `current.revision`) of `current`'s life;
+    /// `None` when it was never kept.
+    fn kept_revision(&self, current: &Document, revision: u64) -> StoreResult<Option<Document>>;
 
     /// Every workflow in the trash, sorted by name and then by deletion time (oldest
     /// first), and every trash entry that could not be read.
     fn trash(&self) -> StoreResult<TrashListing>;
 
-    /// Moves the newest readable trash entry of `name` back, with its history, and
-    /// returns it.
-    ///
-    /// Refused with [`StoreError::WorkflowExists`](crate::StoreError::WorkflowExists)
-    /// while a workflow of that name is stored; fails with
-    /// [`StoreError::NotInTrash`](crate::StoreError::NotInTrash) when the trash holds no
-    /// readable entry of that name.
-    fn restore_trashed(&self, name: &WorkflowName) -> StoreResult<Document>;
-
-    /// Deletes for good the trash entries that `filter` selects (readable or not), with
-    /// their history, and returns which.
-    fn purge(&self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>>;
-
-    /// Where `name` lives (or would live), for people.
+    /// Where `name` lives (or would live), for people. Never holds a secret (a password
+    /// in a connection string is redacted).
     fn locate(&self, name: &WorkflowName) -> Location;
+
+    /// Runs `work` as one transaction (see the contract above).
+    ///
+    /// A backend may run `work` again from the start when its transaction had to be
+    /// retried (a serialization failure), so `work` acts only through the transaction and
+    /// overwrites, rather than accumulates, what it hands back.
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
+    ) -> StoreResult<()>;
 }
 
-/// New content for an existing workflow.
+/// The reads and writes of one transaction of a [`WorkflowStore`].
+///
+/// Every method sees the effects of the ones called before it in the same transaction.
+pub trait Transaction {
+    /// The document stored under `name`; `None` when there is none.
+    /// [`StoreError::Corrupt`](crate::StoreError::Corrupt) when an entry is there but
+    /// cannot be read.
+    fn load(&mut self, name: &WorkflowName) -> StoreResult<Option<Document>>;
+
+    /// Whether an entry (readable or not) is stored under `name`.
+    fn exists(&mut self, name: &WorkflowName) -> StoreResult<bool>;
+
+    /// As [`WorkflowStore::kept_revision`].
+    fn kept_revision(&mut self, current: &Document, revision: u64)
+    -> StoreResult<Option<Document>>;
+
+    /// As [`WorkflowStore::list`].
+    fn list(&mut self) -> StoreResult<Listing>;
+
+    /// The trash entries of `name`, readable or not, oldest first.
+    fn trashed(&mut self, name: &WorkflowName) -> StoreResult<Vec<Trashed>>;
+
+    /// Stores a new workflow;
+    /// [`StoreError::WorkflowExists`](crate::StoreError::WorkflowExists) when an entry of
+    /// that name (readable or not) is there.
+    fn create(&mut self, doc: &StoredDocument) -> StoreResult<()>;
+
+    /// Keeps `current` (the document [`Transaction::load`] gave) as an immutable revision
+    /// of its history and makes `next` the current document of that name.
+    fn replace(&mut self, current: &Document, next: &StoredDocument) -> StoreResult<()>;
+
+    /// Moves the entry stored under `name` (readable or not), with its history, to the
+    /// trash as deleted at `deleted_at`, or at the next free microsecond after it when an
+    /// entry of that name and time is already there; returns the key it was given.
+    fn delete(&mut self, name: &WorkflowName, deleted_at: Timestamp) -> StoreResult<TrashKey>;
+
+    /// Moves the readable trash entry `key`, with its history, back to be the current
+    /// document of its name (which no entry holds).
+    fn restore(&mut self, key: &TrashKey) -> StoreResult<()>;
+
+    /// Deletes for good the trash entries `filter` selects (readable or not), with their
+    /// history, and returns which, sorted.
+    fn purge(&mut self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>>;
+}
+
+/// One trash entry, as a transaction sees it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Change {
-    /// The new IR.
-    pub ir: WorkflowIr,
-    /// The new description.
-    pub description: String,
-    /// The time of the update.
-    pub now: Timestamp,
+pub struct Trashed {
+    /// Which entry.
+    pub key: TrashKey,
+    /// The deleted document; `None` when the entry cannot be read.
+    pub document: Option<Document>,
 }
 
-impl Change {
-    /// The document that results from applying this change to `current`.
-    pub fn apply_to(self, current: &Document) -> Document {
-        current.next_revision(self.ir, self.description, self.now)
+/// A document as it is stored: within the size every backend reads back.
+///
+/// Made only by [`StoredDocument::new`], which refuses a document whose stored form (its
+/// pretty-printed JSON, the form every backend keeps) is larger than
+/// [`MAX_DOCUMENT_BYTES`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDocument {
+    doc: Document,
+    text: String,
+}
+
+impl StoredDocument {
+    /// The stored form of `doc`, or
+    /// [`StoreError::TooLarge`](crate::StoreError::TooLarge).
+    pub fn new(doc: Document) -> StoreResult<StoredDocument> {
+        let text = doc.to_pretty_json();
+        let size = text.len() as u64;
+        if size > MAX_DOCUMENT_BYTES {
+            return Err(crate::StoreError::TooLarge {
+                name: doc.name.clone(),
+                size,
+                limit: MAX_DOCUMENT_BYTES,
+            });
+        }
+        Ok(StoredDocument { doc, text })
     }
 
-    /// Whether applying this change to `current` would change nothing that the history
-    /// keeps: the IR and the description are the same.
-    pub fn is_noop_for(&self, current: &Document) -> bool {
-        self.ir == current.ir && self.description == current.description
+    /// The document.
+    pub fn document(&self) -> &Document {
+        &self.doc
+    }
+
+    /// Its stored form: pretty-printed UTF-8 JSON with a trailing newline.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The document, without its stored form.
+    pub fn into_document(self) -> Document {
+        self.doc
     }
 }
 
@@ -219,10 +263,12 @@ impl InputSummary {
     }
 }
 
-/// The revisions of one workflow, as [`WorkflowStore::history`] gives them.
+/// The revisions of one workflow, oldest first: what
+/// [`WorkflowManager::history`](crate::WorkflowManager::history) gives (the current
+/// document last) and [`WorkflowStore::kept_revisions`] (the revisions before it).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
-    /// Every readable revision, oldest first; the last one is the current document.
+    /// Every readable revision, oldest first.
     pub revisions: Vec<Document>,
     /// Every kept revision that could not be read, sorted by location.
     pub problems: Vec<Problem>,
@@ -282,7 +328,7 @@ pub struct TrashListing {
     pub problems: Vec<Problem>,
 }
 
-/// Which trash entries [`WorkflowStore::purge`] deletes: those matching every given
+/// Which trash entries [`Transaction::purge`] deletes: those matching every given
 /// condition (all of them when none is given).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeFilter {
@@ -309,41 +355,14 @@ pub struct Problem {
     pub reason: String,
 }
 
-/// Microseconds since the Unix epoch: the resolution of every stored timestamp.
-pub(crate) fn micros(t: Timestamp) -> i64 {
-    let us = t.datetime().unix_timestamp_nanos() / 1_000;
-    i64::try_from(us).unwrap_or(if us < 0 { i64::MIN } else { i64::MAX })
-}
-
-/// The timestamp `us` microseconds after the Unix epoch, if it is a representable date.
-pub(crate) fn from_micros(us: i64) -> Option<Timestamp> {
-    let nanos = i128::from(us) * 1_000;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok().map(Timestamp::from_datetime)
-}
-
-/// The deletion time of a new trash entry: `now`, or one microsecond after the newest
-/// entry of the same name if that is later, so that the entries of one name have
-/// distinct times in deletion order even when the clock stands still or steps back.
-pub(crate) fn deletion_time(now: Timestamp, newest: Option<Timestamp>) -> Timestamp {
-    let after = newest.and_then(|t| from_micros(micros(t).saturating_add(1)));
+/// `now`, or one microsecond after `newest` if that is later: the deletion time of a new
+/// trash entry (after the newest entry of that name) and the creation time of a new
+/// workflow (after the newest trashed life of that name), so that the times of one name
+/// are distinct and in order even when the clock stands still or steps back.
+pub(crate) fn time_after(now: Timestamp, newest: Option<Timestamp>) -> Timestamp {
+    let after = newest.and_then(|t| Timestamp::from_unix_micros(t.unix_micros().saturating_add(1)));
     match after {
         Some(after) if after > now => after,
         _ => now,
-    }
-}
-
-/// Fails with `Conflict` unless `current` is at `expected` (when one is given).
-pub(crate) fn check_revision(
-    name: &WorkflowName,
-    expected: Option<u64>,
-    current: &Document,
-) -> StoreResult<()> {
-    match expected {
-        Some(expected) if expected != current.revision => Err(crate::StoreError::Conflict {
-            name: name.clone(),
-            expected,
-            actual: current.revision,
-        }),
-        _ => Ok(()),
     }
 }

@@ -22,6 +22,15 @@ pub(crate) fn is_stdin(file: &Path) -> bool {
     file.as_os_str() == "-"
 }
 
+/// Where a workflow read from `file` comes from: the file, or inline for stdin.
+pub(crate) fn origin(file: &Path) -> pflow_store::Origin {
+    if is_stdin(file) {
+        pflow_store::Origin::Inline
+    } else {
+        pflow_store::Origin::File(file.to_path_buf())
+    }
+}
+
 /// How messages name the input: `stdin`, or the path in backticks.
 pub(crate) fn label(file: &Path) -> String {
     if is_stdin(file) { "stdin".to_owned() } else { format!("`{}`", file.display()) }

@@ -1,6 +1,5 @@
 //! The `pflow` command: run JSON workflows and keep them by name.
 
-mod checks;
 mod cli;
 mod commands;
 mod exit;

@@ -19,8 +19,8 @@ use std::io::IsTerminal;
 use inquire::ui::RenderConfig;
 use inquire::validator::Validation;
 use inquire::{Confirm, InquireError, Text};
-use pflow_ir::{WorkflowIr, WorkflowName};
-use pflow_store::{StoreError, WorkflowManager};
+use pflow_ir::{ValidIr, WorkflowName};
+use pflow_store::{SaveMode, StoreError, WorkflowManager};
 
 use crate::output::{Output, Style};
 use crate::report::CliError;
@@ -29,7 +29,7 @@ use crate::report::CliError;
 #[derive(Debug)]
 pub(crate) struct Unsaved<'a> {
     /// What ran.
-    pub(crate) ir: &'a WorkflowIr,
+    pub(crate) ir: &'a ValidIr,
     /// Where a name can come from, best first: the document's `name`, the file's stem.
     pub(crate) name_sources: Vec<String>,
     /// The document's description, the default answer.
@@ -79,9 +79,9 @@ pub(crate) fn offer_save(
             out.message("not saved");
             return Ok(());
         };
-        match manager.save(&name, unsaved.ir, description.trim()) {
-            Ok(location) => {
-                out.message(&format!("saved `{name}` (revision 1) to {location}"));
+        match manager.save(&name, unsaved.ir, Some(description.trim()), SaveMode::New) {
+            Ok(saved) => {
+                out.message(&format!("saved `{name}` (revision 1) to {}", saved.location));
                 out.message(&format!(
                     "{} run it again with `pflow run {name}`",
                     out.paint(Style::Hint, "hint:")

@@ -7,7 +7,12 @@
 //! the user.
 
 use std::any::Any;
+use std::io;
 use std::process::ExitCode;
+
+use pflow_context::ContextError;
+use pflow_exec::ExecError;
+use pflow_store::StoreError;
 
 use crate::commands::Outcome;
 use crate::exit;
@@ -172,31 +177,91 @@ fn classify(err: &anyhow::Error) -> (Option<String>, u8) {
         if let Some(e) = cause.downcast_ref::<pflow_ir::NameError>() {
             return (Some(e.hint()), exit::FAILURE);
         }
-        if let Some(e) = cause.downcast_ref::<pflow_store::StoreError>() {
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
             // Invalid names and workflows, existing, missing, conflicting, corrupt and
             // unwritable workflows are all failures of the command (exit 1).
-            let hint = e.hint().or_else(|| {
-                matches!(e, pflow_store::StoreError::Io { .. }).then(|| {
-                    "check that the pflow home (`--home` or `PFLOW_HOME`) is a directory you can \
-                     write to"
-                        .to_owned()
-                })
-            });
-            return (hint, exit::FAILURE);
+            return (store_hint(e), exit::FAILURE);
         }
-        if let Some(e) = cause.downcast_ref::<pflow_exec::ExecError>() {
+        if let Some(e) = cause.downcast_ref::<ExecError>() {
             let code = match e {
-                pflow_exec::ExecError::Cancelled => exit::INTERRUPTED,
-                pflow_exec::ExecError::Inputs(_) => exit::USAGE,
+                ExecError::Cancelled => exit::INTERRUPTED,
+                ExecError::Inputs(_) => exit::USAGE,
                 _ => exit::FAILURE,
             };
-            return (e.hint(), code);
+            let hint = match e {
+                ExecError::InvalidWorkflow { .. } => Some(VALIDATE_HINT.to_owned()),
+                other => other.hint(),
+            };
+            return (hint, code);
         }
-        if let Some(e) = cause.downcast_ref::<pflow_context::ContextError>() {
-            return (e.hint(), exit::FAILURE);
+        if let Some(e) = cause.downcast_ref::<ContextError>() {
+            let hint = match e {
+                ContextError::UnknownNames(_) => Some(
+                    "run `pflow context discover` to see every node type and saved workflow"
+                        .to_owned(),
+                ),
+                ContextError::Unreadable { source, .. } | ContextError::List(source) => {
+                    store_hint(source)
+                }
+                other => other.hint(),
+            };
+            return (hint, exit::FAILURE);
         }
     }
     (None, exit::FAILURE)
+}
+
+/// The hint that sends a person to the full list of findings.
+const VALIDATE_HINT: &str = "run `pflow validate FILE` to see every problem with its path";
+
+/// The hint for a store error, in this front end's terms: the library's own hint, or one
+/// naming the command that helps with the thing at hand.
+fn store_hint(e: &StoreError) -> Option<String> {
+    let hint = match e {
+        StoreError::InvalidWorkflow { .. } => VALIDATE_HINT.to_owned(),
+        StoreError::WorkflowExists { name } => format!(
+            "choose another name, or pass `--force` to replace `{name}` with a new revision"
+        ),
+        StoreError::WorkflowNotFound { suggestions, .. } if suggestions.is_empty() => {
+            "run `pflow workflow list` to see the saved workflows".to_owned()
+        }
+        StoreError::Conflict { name, actual: Some(_), .. } => format!(
+            "`pflow workflow show {name} --json` shows its revision; reapply your change to it \
+             and retry"
+        ),
+        StoreError::RevisionNotFound { name, current, .. } => format!(
+            "its revisions are numbered up to {current}; run `pflow workflow history {name}` \
+             to see the ones kept"
+        ),
+        StoreError::NotInTrash { suggestions, .. } if suggestions.is_empty() => {
+            "run `pflow workflow trash list` to see the trash".to_owned()
+        }
+        StoreError::HasCallers { .. } => "change or delete the callers first, or pass `--force` \
+                                          to delete it anyway (the callers then fail until it is \
+                                          restored)"
+            .to_owned(),
+        StoreError::Corrupt { workflow: Some(name), .. } => format!(
+            "repair the file by hand, or move it to the trash with `pflow workflow delete {name} \
+             --yes`"
+        ),
+        StoreError::Corrupt { workflow: None, .. } => {
+            "repair or remove the file by hand; nothing else depends on it".to_owned()
+        }
+        StoreError::Layout { location, .. } => {
+            format!("move `{location}` out of the way; pflow makes what it needs there again")
+        }
+        StoreError::Io { source, .. } => match source.kind() {
+            io::ErrorKind::StorageFull => return e.hint(),
+            io::ErrorKind::ReadOnlyFilesystem | io::ErrorKind::PermissionDenied => {
+                "check that the pflow home is writable, or choose another with `--home`".to_owned()
+            }
+            _ => "check that the pflow home (`--home` or `PFLOW_HOME`) is a directory you can \
+                  write to"
+                .to_owned(),
+        },
+        other => return other.hint(),
+    };
+    Some(hint)
 }
 
 #[cfg(test)]

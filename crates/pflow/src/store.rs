@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use pflow_ir::NodeCatalog;
-use pflow_store::{FsStore, WorkflowManager};
+use pflow_store::{FsStore, MemoryStore, WorkflowManager};
 
 use crate::cli::GlobalArgs;
 use crate::report::CliError;
@@ -22,13 +22,14 @@ pub(crate) fn open_manager(global: &GlobalArgs) -> anyhow::Result<WorkflowManage
     Ok(WorkflowManager::new(Arc::new(FsStore::new(home))).with_catalog(node_catalog()))
 }
 
-/// The manager over the pflow home when it exists, for commands that only read saved
-/// workflows (`validate`): they must not create the home. `None` when there is no home
-/// (or none can be found), which means there are no saved workflows.
-pub(crate) fn open_existing(global: &GlobalArgs) -> Option<WorkflowManager> {
-    let home = home(global).ok()?;
-    home.is_dir()
-        .then(|| WorkflowManager::new(Arc::new(FsStore::new(home))).with_catalog(node_catalog()))
+/// The manager for commands that only check workflows (`validate`): over the pflow home
+/// (reads never create it), or over an empty store when no home can be found, so that
+/// there are no saved workflows to call.
+pub(crate) fn open_for_checks(global: &GlobalArgs) -> WorkflowManager {
+    match open_manager(global) {
+        Ok(manager) => manager,
+        Err(_) => WorkflowManager::new(Arc::new(MemoryStore::new())).with_catalog(node_catalog()),
+    }
 }
 
 /// The node types workflows are validated against: the built-in registry's.

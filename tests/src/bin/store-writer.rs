@@ -77,7 +77,7 @@ fn run(manager: &WorkflowManager, first: u64, padding: usize) -> Result<(), Stor
                     announce("purge", name, "-", || manager.purge(Some(name), None).map(drop))?;
                 } else {
                     announce("save", name, &value.to_string(), || {
-                        manager.save(name, &ir(value, padding), "f1 crash test").map(drop)
+                        manager.create(name, &ir(value, padding), "f1 crash test").map(drop)
                     })?;
                 }
             }

@@ -85,7 +85,12 @@ fn every_example_validates_as_intended() {
         // The examples stay valid when node types and parameters are checked too.
         let value = pflow_ir::parse_json(&std::fs::read(file).unwrap()).unwrap();
         let checked = pflow_ir::WorkflowSource::from_value(&value).validate(Some(&catalog));
-        assert!(checked.diagnostics.is_empty(), "{}: {:?}", file.display(), checked.diagnostics);
+        assert!(
+            checked.diagnostics().is_empty(),
+            "{}: {:?}",
+            file.display(),
+            checked.diagnostics()
+        );
     }
     assert!(valid >= 3 && invalid >= 1, "{valid} valid and {invalid} invalid examples");
     report(format!("examples: {valid} valid (exit 0), {invalid} invalid (exit 1)"));

@@ -142,7 +142,7 @@ pub(crate) fn manager_saving_in(order: Order) -> (Arc<MemoryStore>, WorkflowMana
         workflows.reverse();
     }
     for (name, ir, description) in workflows {
-        manager.save(name, &ir, description).unwrap();
+        manager.create(name, &ir, description).unwrap();
     }
     store.plant_corrupt(&WorkflowName::new("broken").unwrap(), "expected value at line 1 column 1");
     (store, manager)

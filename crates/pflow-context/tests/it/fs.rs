@@ -13,7 +13,7 @@ fn fs_manager() -> (tempfile::TempDir, WorkflowManager) {
     let home = tempfile::tempdir().unwrap();
     let manager = WorkflowManager::new(Arc::new(FsStore::new(home.path())));
     for (name, ir, description) in fixtures::workflows() {
-        manager.save(name, &ir, description).unwrap();
+        manager.create(name, &ir, description).unwrap();
     }
     std::fs::write(home.path().join("workflows").join("broken.json"), "{ \"name\": \"bro").unwrap();
     (home, manager)

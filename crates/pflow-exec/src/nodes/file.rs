@@ -14,8 +14,8 @@ use rustix::fs::OFlags;
 use serde_json::{Map, Value, json};
 
 use super::{optional, output, required, spec};
-use crate::refs::full_message;
 use crate::{Node, NodeContext, NodeError, NodeOutcome, Params};
+use pflow_store::one_line;
 
 /// The largest file `read-file` reads: 64 MiB. A bigger file is an error, not read at all.
 pub(crate) const MAX_READ_BYTES: u64 = 64 * 1024 * 1024;
@@ -55,7 +55,7 @@ impl Node for ReadFile {
         let path = params.required_str("file_path")?;
         let encoding = params.str("encoding")?.unwrap_or("utf-8");
         let bytes = read_regular_file_follow(Path::new(path), MAX_READ_BYTES)
-            .map_err(|e| NodeError::new(format!("cannot read `{path}`: {}", full_message(&e))))?;
+            .map_err(|e| NodeError::new(format!("cannot read `{path}`: {}", one_line(&e))))?;
         let content = match encoding.to_ascii_lowercase().as_str() {
             "utf-8" | "utf8" => String::from_utf8(bytes).map_err(|e| {
                 NodeError::new(format!(

@@ -6,11 +6,11 @@
 //! every param), and only its declared outputs come back.
 
 use pflow_ir::ValueType::{Integer, Object, String as Str};
-use pflow_ir::{Diagnostics, NodeSpec, WorkflowIr, WorkflowSource};
+use pflow_ir::{Diagnostics, NodeSpec, ValidIr, WorkflowName, WorkflowSource};
+use pflow_store::{Anchor, Identity, one_line, read_workflow_file};
 use serde_json::{Map, Value, json};
 
 use super::{optional, spec};
-use crate::refs::{Identity, cycle_chain, load_workflow_file, parent_dir, resolve_ref};
 use crate::runtime::Frame;
 use crate::{
     DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, Node, NodeContext, NodeError, NodeOutcome, Params,
@@ -45,7 +45,8 @@ impl WorkflowNode {
                 Some(Str),
                 None,
                 "A JSON file holding a bare IR or a stored document; a relative path is \
-                 relative to the file of the calling workflow, else the current directory",
+                 relative to the file of the calling workflow (the current directory for one \
+                 from stdin); a saved workflow must give an absolute path",
             ),
             optional("workflow_ir", Some(Object), None, "An inline workflow IR"),
             optional(
@@ -81,7 +82,7 @@ impl Node for WorkflowNode {
 
     fn execute(&self, params: &Params, ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
         let child = load_child(params, ctx)?;
-        if let Some(chain) = cycle_chain(&ctx.frame.stack, &child.identity) {
+        if let Some(chain) = Identity::cycle_in(&ctx.frame.stack, &child.identity) {
             return Err(NodeError::new(format!("workflow call cycle: {chain}")));
         }
         let max_depth = params.unsigned("max_depth")?.unwrap_or(DEFAULT_MAX_DEPTH);
@@ -92,8 +93,8 @@ impl Node for WorkflowNode {
         }
         let depth = ctx.frame.depth + 1;
         if depth as u64 > max_depth {
-            let mut labels: Vec<String> = ctx.frame.stack.iter().map(Identity::label).collect();
-            labels.push(child.identity.label());
+            let mut labels: Vec<String> = ctx.frame.stack.iter().map(ToString::to_string).collect();
+            labels.push(child.identity.to_string());
             return Err(NodeError::new(format!(
                 "nested workflows go deeper than `max_depth` {max_depth}: {}",
                 labels.join(" -> ")
@@ -103,7 +104,7 @@ impl Node for WorkflowNode {
         let inputs = params.object("param_mapping")?.cloned().unwrap_or_default();
         let mut stack = ctx.frame.stack.clone();
         stack.push(child.identity);
-        let frame = Frame { depth, stack, base_dir: child.base_dir };
+        let frame = Frame { depth, stack, anchor: child.anchor };
         let result =
             ctx.runtime.run_frame(&child.ir, inputs, &frame).map_err(NodeError::from_child)?;
 
@@ -139,9 +140,9 @@ impl Node for WorkflowNode {
 
 /// A child workflow, loaded and validated.
 struct Child {
-    ir: WorkflowIr,
+    ir: ValidIr,
     identity: Identity,
-    base_dir: Option<std::path::PathBuf>,
+    anchor: Anchor,
 }
 
 /// Loads the child named by exactly one of the three source params.
@@ -163,53 +164,51 @@ fn load_child(params: &Params, ctx: &NodeContext<'_>) -> Result<Child, NodeError
     }
     let catalog = ctx.runtime.catalog();
     if let Some(name) = name {
-        let manager = ctx.runtime.manager().ok_or_else(|| {
+        let resolver = ctx.runtime.resolver().ok_or_else(|| {
             NodeError::new(format!(
                 "cannot load saved workflow `{name}`: this run has no workflow store"
             ))
         })?;
-        let ir = manager.load_ir(name).map_err(|e| {
+        let name = WorkflowName::new(name).map_err(|e| NodeError::new(e.to_string()))?;
+        let ir = resolver.resolve(&name).map_err(|e| {
             let hint = e.hint().filter(|h| h.starts_with("did you mean"));
             NodeError::new(match hint {
                 Some(hint) => format!("{e} ({hint})"),
-                None => crate::refs::full_message(&e),
+                None => one_line(&e),
             })
         })?;
-        let diagnostics = pflow_ir::validate_ir(&ir, Some(catalog));
-        check_valid(&format!("saved workflow `{name}`"), &diagnostics)?;
-        return Ok(Child { ir, identity: Identity::Saved(name.to_owned()), base_dir: None });
+        let anchor = Anchor::Saved(name.clone());
+        return Ok(Child { ir, identity: Identity::Saved(name), anchor });
     }
     if let Some(reference) = reference {
-        let path = resolve_ref(ctx.frame.base_dir.as_deref(), reference);
-        let value = load_workflow_file(&path).map_err(NodeError::new)?;
+        let path =
+            ctx.frame.anchor.resolve(reference).map_err(|e| NodeError::new(e.to_string()))?;
+        let value = read_workflow_file(&path).map_err(|e| NodeError::new(one_line(&e)))?;
         let ir = typed(&format!("workflow file `{}`", path.display()), &value, catalog)?;
-        let base_dir = parent_dir(&path);
-        return Ok(Child { ir, identity: Identity::file(&path), base_dir });
+        return Ok(Child { ir, identity: Identity::file(&path), anchor: Anchor::of_file(&path) });
     }
     let value = Value::Object(inline.cloned().unwrap_or_default());
     let ir = typed("inline `workflow_ir`", &value, catalog)?;
-    Ok(Child { ir, identity: Identity::Inline, base_dir: ctx.frame.base_dir.clone() })
+    Ok(Child { ir, identity: Identity::Inline, anchor: ctx.frame.anchor.clone() })
 }
 
-/// Validates JSON holding a workflow IR (bare, or inside a stored document) and types it.
-fn typed(
-    what: &str,
-    value: &Value,
-    catalog: &pflow_ir::NodeCatalog,
-) -> Result<WorkflowIr, NodeError> {
+/// Validates JSON holding a workflow IR (bare, or inside a stored document).
+fn typed(what: &str, value: &Value, catalog: &pflow_ir::NodeCatalog) -> Result<ValidIr, NodeError> {
     let checked = WorkflowSource::from_value(value).validate(Some(catalog));
-    check_valid(what, &checked.diagnostics)?;
-    checked.ir.ok_or_else(|| NodeError::new(format!("{what} is not a workflow IR")))
+    match checked.into_valid() {
+        Ok((ir, _warnings)) => Ok(ir),
+        Err(diagnostics) => Err(invalid(what, &diagnostics)),
+    }
 }
 
-/// Fails when validation found errors, quoting the first.
-fn check_valid(what: &str, diagnostics: &Diagnostics) -> Result<(), NodeError> {
+/// The failure for a child with validation errors, quoting the first.
+fn invalid(what: &str, diagnostics: &Diagnostics) -> NodeError {
     let errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
     match errors.as_slice() {
-        [] => Ok(()),
-        [one] => Err(NodeError::new(format!("{what} is invalid: {one}"))),
+        [] => NodeError::new(format!("{what} is not a workflow IR")),
+        [one] => NodeError::new(format!("{what} is invalid: {one}")),
         [first, rest @ ..] => {
-            Err(NodeError::new(format!("{what} is invalid: {first} (and {} more)", rest.len())))
+            NodeError::new(format!("{what} is invalid: {first} (and {} more)", rest.len()))
         }
     }
 }

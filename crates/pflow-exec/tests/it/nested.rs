@@ -41,7 +41,7 @@ fn runtime_with(manager: &WorkflowManager) -> Runtime {
 #[test]
 fn by_name_with_mapping_in_and_out() {
     let manager = memory_manager();
-    manager.save("greet", &ir(greet_child()), "greets").unwrap();
+    manager.create("greet", &ir(greet_child()), "greets").unwrap();
     let parent = greet_parent(json!({
         "workflow_name": "greet",
         "param_mapping": {"name": "${who}"},
@@ -54,7 +54,7 @@ fn by_name_with_mapping_in_and_out() {
 #[test]
 fn output_mapping_returns_only_the_mapped_outputs() {
     let manager = memory_manager();
-    manager.save("greet", &ir(greet_child()), "").unwrap();
+    manager.create("greet", &ir(greet_child()), "").unwrap();
     let call = |mapping: Value| {
         json!({"ir_version": "0.1.0", "nodes": [{"id": "call", "type": "workflow", "params": {
             "workflow_name": "greet", "param_mapping": {"name": "Bo", "punct": "?"},
@@ -78,7 +78,7 @@ fn output_mapping_returns_only_the_mapped_outputs() {
 fn param_mapping_keeps_types_and_the_childs_input_rules_apply() {
     let manager = memory_manager();
     manager
-        .save(
+        .create(
             "sum-list",
             &ir(json!({"ir_version": "0.1.0",
                 "inputs": {"items": {"type": "array"}},
@@ -112,7 +112,7 @@ fn param_mapping_keeps_types_and_the_childs_input_rules_apply() {
 #[test]
 fn a_missing_saved_workflow_is_named_with_a_suggestion() {
     let manager = memory_manager();
-    manager.save("greet", &ir(greet_child()), "").unwrap();
+    manager.create("greet", &ir(greet_child()), "").unwrap();
     let parent = json!({"ir_version": "0.1.0",
         "nodes": [{"id": "call", "type": "workflow", "params": {"workflow_name": "gret"}}]});
     let err = error(run_with(&runtime_with(&manager), parent.clone(), json!({})));
@@ -241,7 +241,11 @@ fn save_chain(manager: &WorkflowManager, n: usize, max_depth: Option<u64>) {
             json!({"id": "down", "type": "workflow", "params": params})
         };
         manager
-            .save(&format!("lvl-{level}"), &ir(json!({"ir_version": "0.1.0", "nodes": [node]})), "")
+            .create(
+                &format!("lvl-{level}"),
+                &ir(json!({"ir_version": "0.1.0", "nodes": [node]})),
+                "",
+            )
             .unwrap();
     }
 }
@@ -298,18 +302,18 @@ fn cycles_by_name_are_refused_when_saving() {
         other => panic!("saved: {other:?}"),
     };
     assert_eq!(
-        cycle_of(manager.save("selfish", &ir(calls("selfish")), "")),
+        cycle_of(manager.create("selfish", &ir(calls("selfish")), "")),
         ["nodes[0].params.workflow_name: workflow call cycle: selfish -> selfish"]
     );
     plant(&manager, "ping", calls("pong"));
     assert_eq!(
-        cycle_of(manager.save("pong", &ir(calls("ping")), "")),
+        cycle_of(manager.create("pong", &ir(calls("ping")), "")),
         ["nodes[0].params.workflow_name: workflow call cycle: pong -> ping -> pong"]
     );
     plant(&manager, "one", calls("two"));
     plant(&manager, "two", calls("three"));
     assert_eq!(
-        cycle_of(manager.save("three", &ir(calls("one")), "")),
+        cycle_of(manager.create("three", &ir(calls("one")), "")),
         ["nodes[0].params.workflow_name: workflow call cycle: three -> one -> two -> three"]
     );
 }

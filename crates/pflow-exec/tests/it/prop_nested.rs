@@ -98,7 +98,7 @@ fn same_outputs(start: &Value, steps: &[Step], cuts: &[usize]) -> Result<(), Tes
     let mut edges = Vec::new();
     for (k, range) in bounds.windows(2).enumerate() {
         let name = format!("segment-{k}");
-        manager.save(&name, &ir(linear(&steps[range[0]..range[1]], "s")), "").unwrap();
+        manager.create(&name, &ir(linear(&steps[range[0]..range[1]], "s")), "").unwrap();
         let x = if k == 0 { "${x}".to_owned() } else { format!("${{call-{}.out}}", k - 1) };
         calls.push(json!({"id": format!("call-{k}"), "type": "workflow",
             "params": {"workflow_name": name, "param_mapping": {"x": x}}}));

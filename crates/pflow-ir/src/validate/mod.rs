@@ -21,7 +21,7 @@ mod source;
 mod structure;
 mod templates;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
@@ -30,19 +30,85 @@ use crate::{
 
 pub use source::WorkflowSource;
 
-/// The result of validating a JSON value that should be a workflow IR.
+/// The findings of validating a workflow, and the IR when its shape was right.
+///
+/// The only way to a [`ValidIr`]: [`Checked::into_valid`] gives one when no finding is an
+/// error. Later, store-aware passes may [`add`](Checked::add) findings, never remove them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checked {
-    /// The typed IR, when the shape was right (it may still have semantic errors).
-    pub ir: Option<WorkflowIr>,
-    /// Every finding, errors and warnings.
-    pub diagnostics: Diagnostics,
+    ir: Option<WorkflowIr>,
+    diagnostics: Diagnostics,
 }
 
 impl Checked {
-    /// The typed IR when there is no error at all (warnings allowed).
-    pub fn valid_ir(self) -> Option<WorkflowIr> {
-        if self.diagnostics.has_errors() { None } else { self.ir }
+    /// The typed IR, when the shape was right (it may still have errors).
+    pub fn ir(&self) -> Option<&WorkflowIr> {
+        self.ir.as_ref()
+    }
+
+    /// Every finding, errors and warnings.
+    pub fn diagnostics(&self) -> &Diagnostics {
+        &self.diagnostics
+    }
+
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.has_errors()
+    }
+
+    /// Adds findings of a later pass (calls to saved workflows, files).
+    pub fn add(&mut self, findings: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(findings);
+    }
+
+    /// The same findings with every path moved under `prefix` (`ir` for the IR inside a
+    /// stored document).
+    pub fn within(mut self, prefix: &str) -> Checked {
+        self.diagnostics = self.diagnostics.within(prefix);
+        self
+    }
+
+    /// The valid IR and its warnings, or every finding when one is an error.
+    pub fn into_valid(self) -> Result<(ValidIr, Diagnostics), Diagnostics> {
+        match self.ir {
+            Some(ir) if !self.diagnostics.has_errors() => Ok((ValidIr(ir), self.diagnostics)),
+            _ => Err(self.diagnostics),
+        }
+    }
+
+    /// The valid IR when no finding is an error, and every finding.
+    pub fn into_parts(self) -> (Option<ValidIr>, Diagnostics) {
+        let valid = if self.diagnostics.has_errors() { None } else { self.ir.map(ValidIr) };
+        (valid, self.diagnostics)
+    }
+}
+
+/// A workflow IR that passed validation: structure, templates and, when validated against
+/// a catalog, node types and params.
+///
+/// Only validation makes one ([`Checked::into_valid`]), so a function that takes a
+/// `ValidIr` (the runtime, the store's writes) never sees an IR that was not checked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ValidIr(WorkflowIr);
+
+impl ValidIr {
+    /// The IR.
+    pub fn ir(&self) -> &WorkflowIr {
+        &self.0
+    }
+
+    /// The IR, giving up the proof that it is valid.
+    pub fn into_ir(self) -> WorkflowIr {
+        self.0
+    }
+}
+
+impl std::ops::Deref for ValidIr {
+    type Target = WorkflowIr;
+
+    fn deref(&self) -> &WorkflowIr {
+        &self.0
     }
 }
 
@@ -55,16 +121,13 @@ pub fn validate_value(value: &Value, catalog: Option<&NodeCatalog>) -> Checked {
     // included) must be spared it. The bound is tighter than what parsing allows: a saved
     // document wraps the IR in one more object and must still parse.
     if let Some(path) = first_too_deep(value, MAX_IR_DEPTH) {
-        let d = Diagnostic::error(
-            path,
-            format!("the workflow is nested more than {MAX_IR_DEPTH} levels deep"),
-        )
-        .with_hint(format!(
-            "JSON is read back to {MAX_JSON_DEPTH} levels, and a saved workflow adds one"
-        ));
-        return Checked { ir: None, diagnostics: Diagnostics::from(vec![d]) };
+        return Checked { ir: None, diagnostics: Diagnostics::from(vec![too_deep(path)]) };
     }
-    let mut diagnostics = Diagnostics::from(check_value(value, catalog));
+    let mut findings = Findings::default();
+    if let Some(view) = shape::read(value, &mut findings) {
+        check_view(&view, catalog, &mut findings);
+    }
+    let mut diagnostics = Diagnostics::from(findings.into_sorted());
     let ir = match WorkflowIr::deserialize(value) {
         Ok(ir) => Some(ir),
         Err(e) => {
@@ -78,10 +141,48 @@ pub fn validate_value(value: &Value, catalog: Option<&NodeCatalog>) -> Checked {
     Checked { ir, diagnostics }
 }
 
-/// Validates a typed workflow IR (the same rules as [`validate_value`]).
-pub fn validate_ir(ir: &WorkflowIr, catalog: Option<&NodeCatalog>) -> Diagnostics {
-    let value = serde_json::to_value(ir).expect("a workflow IR always serializes to JSON");
-    validate_value(&value, catalog).diagnostics
+/// Validates a typed workflow IR: the same rules and findings as [`validate_value`] on its
+/// JSON, without turning it into JSON (the shape is right by construction).
+pub fn validate_ir(ir: WorkflowIr, catalog: Option<&NodeCatalog>) -> Checked {
+    if let Some(path) = first_too_deep_in(&ir) {
+        return Checked { ir: Some(ir), diagnostics: Diagnostics::from(vec![too_deep(path)]) };
+    }
+    let mut findings = Findings::default();
+    let view = shape::view(&ir, &mut findings);
+    check_view(&view, catalog, &mut findings);
+    let diagnostics = Diagnostics::from(findings.into_sorted());
+    Checked { ir: Some(ir), diagnostics }
+}
+
+/// The finding for a workflow nested deeper than [`MAX_IR_DEPTH`], at `path`.
+fn too_deep(path: String) -> Diagnostic {
+    Diagnostic::error(path, format!("the workflow is nested more than {MAX_IR_DEPTH} levels deep"))
+        .with_hint(format!(
+            "JSON is read back to {MAX_JSON_DEPTH} levels, and a saved workflow adds one"
+        ))
+}
+
+/// The path of the first value of a typed IR nested deeper than [`MAX_IR_DEPTH`]: only
+/// input defaults and params hold free-form JSON (four levels below the root for params:
+/// the root, `nodes`, the node and `params`; three for a default).
+fn first_too_deep_in(ir: &WorkflowIr) -> Option<String> {
+    for (name, spec) in &ir.inputs {
+        if let Some(default) = &spec.default
+            && let Some(path) = first_too_deep(default, MAX_IR_DEPTH - 3)
+        {
+            let at = key_path(&key_path("inputs", name), "default");
+            return Some(join_path(&at, &path));
+        }
+    }
+    for (index, node) in ir.nodes.iter().enumerate() {
+        for (key, value) in &node.params {
+            if let Some(path) = first_too_deep(value, MAX_IR_DEPTH - 4) {
+                let at = key_path(&key_path(&index_path("nodes", index), "params"), key);
+                return Some(join_path(&at, &path));
+            }
+        }
+    }
+    None
 }
 
 /// The saved workflows an IR calls by `workflow_name`, in node order, without repeats;
@@ -200,16 +301,22 @@ impl Findings {
     }
 }
 
-/// Every finding for `value`, sorted.
+/// Runs every pass after the shape pass on `view`.
 ///
-/// Recursion through inline `workflow_ir`s is bounded by the nesting check of
-/// [`validate_value`]: each inline level costs four levels of JSON.
+/// Recursion through inline `workflow_ir`s is bounded by the nesting checks of
+/// [`validate_value`] and [`validate_ir`]: each inline level costs four levels of JSON.
+fn check_view(view: &shape::IrView<'_>, catalog: Option<&NodeCatalog>, findings: &mut Findings) {
+    let graph = structure::check(view, findings);
+    nodes::check(view, catalog, findings);
+    templates::check(view, &graph, catalog, findings);
+}
+
+/// Every finding for `value`, sorted (the passes of [`validate_value`] without the
+/// nesting check, which the caller made).
 fn check_value(value: &Value, catalog: Option<&NodeCatalog>) -> Vec<Diagnostic> {
     let mut findings = Findings::default();
-    if let Some(ir) = shape::read(value, &mut findings) {
-        let graph = structure::check(&ir, &mut findings);
-        nodes::check(&ir, catalog, &mut findings);
-        templates::check(&ir, &graph, catalog, &mut findings);
+    if let Some(view) = shape::read(value, &mut findings) {
+        check_view(&view, catalog, &mut findings);
     }
     findings.into_sorted()
 }

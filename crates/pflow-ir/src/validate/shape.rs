@@ -172,6 +172,78 @@ pub(super) fn read<'v>(value: &'v Value, findings: &mut Findings) -> Option<IrVi
     Some(IrView { version, inputs, outputs, nodes, edges, start_node })
 }
 
+/// The view of a typed IR, whose shape is right by construction: only the one rule the
+/// shape pass checks beyond types (at least one node) can fail.
+pub(super) fn view<'v>(ir: &'v crate::WorkflowIr, findings: &mut Findings) -> IrView<'v> {
+    if ir.nodes.is_empty() {
+        findings.push((Section::Nodes, 0), no_nodes());
+    }
+    let inputs = ir
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(rank, (name, spec))| InputView {
+            name,
+            rank,
+            path: key_path("inputs", name),
+            required: spec.required,
+            ty: spec.ty,
+            default: spec.default.as_ref(),
+        })
+        .collect();
+    let outputs = ir
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(rank, (name, spec))| OutputView {
+            name,
+            rank,
+            path: key_path("outputs", name),
+            source: spec.source.as_deref(),
+        })
+        .collect();
+    let nodes = ir
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(index, node)| NodeView {
+            index,
+            rank: index,
+            path: index_path("nodes", index),
+            id: Some(&node.id),
+            ty: Some(&node.ty),
+            params: Some(&node.params),
+        })
+        .collect();
+    let edges = ir
+        .edges
+        .iter()
+        .enumerate()
+        .map(|(index, edge)| EdgeView {
+            index,
+            path: index_path("edges", index),
+            from: Some(&edge.from),
+            to: Some(&edge.to),
+            action: edge.action(),
+        })
+        .collect();
+    IrView {
+        version: Some(&ir.ir_version),
+        inputs,
+        outputs,
+        nodes,
+        edges,
+        start_node: ir.start_node.as_deref(),
+    }
+}
+
+/// The finding for a workflow without nodes.
+fn no_nodes() -> Diagnostic {
+    Diagnostic::error("nodes", "a workflow needs at least one node").with_hint(
+        r#"add a node such as {"id": "hello", "type": "echo", "params": {"message": "Hello"}}"#,
+    )
+}
+
 /// "a string", "an object", … for messages.
 pub(super) fn type_phrase(value: &Value) -> &'static str {
     match value {
@@ -380,11 +452,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         if items.is_empty() {
-            self.findings.push(
-                (Section::Nodes, 0),
-                Diagnostic::error("nodes", "a workflow needs at least one node")
-                    .with_hint(r#"add a node such as {"id": "hello", "type": "echo", "params": {"message": "Hello"}}"#),
-            );
+            self.findings.push((Section::Nodes, 0), no_nodes());
         }
         let mut nodes = Vec::new();
         for (rank, item) in items.iter().enumerate() {

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::{Checked, join_path, validate_value};
-use crate::{Diagnostic, Diagnostics, NodeCatalog};
+use super::{Checked, validate_value};
+use crate::NodeCatalog;
 
 /// Where the IR is inside a JSON value that holds a workflow, and what else the value
 /// says about it.
@@ -46,16 +46,6 @@ impl<'v> WorkflowSource<'v> {
     /// Validates the IR ([`validate_value`]); diagnostic paths are relative to the whole
     /// value (`ir.nodes[0].type` for a document).
     pub fn validate(&self, catalog: Option<&NodeCatalog>) -> Checked {
-        let checked = validate_value(self.ir, catalog);
-        if !self.is_document() {
-            return checked;
-        }
-        let diagnostics: Diagnostics = checked
-            .diagnostics
-            .into_iter()
-            .map(|d| Diagnostic { path: join_path(self.path_prefix, &d.path), ..d })
-            .collect::<Vec<_>>()
-            .into();
-        Checked { ir: checked.ir, diagnostics }
+        validate_value(self.ir, catalog).within(self.path_prefix)
     }
 }

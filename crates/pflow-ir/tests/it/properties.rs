@@ -162,8 +162,9 @@ proptest! {
         // Validating the typed IR and its JSON agree.
         let value = serde_json::to_value(&ir).unwrap();
         let checked = validate_value(&value, Some(&catalog()));
-        prop_assert_eq!(checked.ir.as_ref(), Some(&ir));
-        prop_assert_eq!(validate_ir(&ir, Some(&catalog())), checked.diagnostics);
+        prop_assert_eq!(checked.ir(), Some(&ir));
+        let typed = validate_ir(ir.clone(), Some(&catalog()));
+        prop_assert_eq!(typed.diagnostics(), checked.diagnostics());
     }
 
     #[test]
@@ -172,7 +173,7 @@ proptest! {
         for catalog in [None, Some(&cat)] {
             let checked = validate_value(&value, catalog);
             // Findings always name their place in the value, or the root.
-            for d in &checked.diagnostics {
+            for d in checked.diagnostics() {
                 prop_assert!(!d.message.is_empty());
             }
         }
@@ -205,7 +206,7 @@ proptest! {
         let checked = validate_value(&value, Some(&catalog()));
         // The root, `nodes`, the node and `params` are four levels above `deep`.
         if inserted && depth + 4 > pflow_ir::MAX_JSON_DEPTH {
-            prop_assert!(checked.diagnostics.has_errors());
+            prop_assert!(checked.diagnostics().has_errors());
         }
     }
 
@@ -238,8 +239,9 @@ fn absurdly_deep_values_are_refused_without_recursion() {
                 .join()
                 .unwrap()
         });
-        assert_eq!(checked.ir, None);
-        let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(checked.ir(), None);
+        let messages: Vec<&str> =
+            checked.diagnostics().iter().map(|d| d.message.as_str()).collect();
         assert_eq!(messages, ["the workflow is nested more than 126 levels deep"]);
         // serde_json drops values recursively: give the drop a stack to match.
         std::thread::Builder::new()
@@ -253,7 +255,7 @@ fn absurdly_deep_values_are_refused_without_recursion() {
     // (the root, `nodes`, the node and `params` are four levels above `m`).
     let deepest = pflow_ir::MAX_IR_DEPTH - 4;
     let ok = one_node(Map::from_iter([("m".to_owned(), nested(deepest, false))]));
-    assert_eq!(validate_value(&ok, None).diagnostics, pflow_ir::Diagnostics::new());
+    assert_eq!(validate_value(&ok, None).diagnostics(), &pflow_ir::Diagnostics::new());
     let too_deep = one_node(Map::from_iter([("m".to_owned(), nested(deepest + 1, false))]));
-    assert!(validate_value(&too_deep, None).diagnostics.has_errors());
+    assert!(validate_value(&too_deep, None).diagnostics().has_errors());
 }

@@ -24,11 +24,15 @@ pub(crate) fn render(diagnostics: &Diagnostics) -> String {
 #[track_caller]
 fn check_with(input: Value, catalog: Option<&NodeCatalog>, expected: &str) {
     let checked = validate_value(&input, catalog);
-    let got = render(&checked.diagnostics);
+    let got = render(&checked.diagnostics());
     assert_eq!(got.trim(), expected.trim(), "\ninput: {input:#}\ngot:\n{got}");
     // The typed path agrees with the JSON path whenever the shape was right.
-    if let Some(ir) = &checked.ir {
-        assert_eq!(render(&validate_ir(ir, catalog)).trim(), expected.trim(), "typed IR");
+    if let Some(ir) = checked.ir() {
+        assert_eq!(
+            render(&validate_ir(ir.clone(), catalog).diagnostics()).trim(),
+            expected.trim(),
+            "typed IR"
+        );
     }
 }
 
@@ -217,7 +221,8 @@ error ir_version: `0.1` is not a version of the form MAJOR.MINOR.PATCH
     );
     for bad in ["01.1.0", "0.1.0.0", "v0.1.0", "0.1.0-", "0.1.0+", "0.1.x", "", "0..1"] {
         let got = render(
-            &validate_value(&json!({ "ir_version": bad, "nodes": [echo("a")] }), None).diagnostics,
+            &validate_value(&json!({ "ir_version": bad, "nodes": [echo("a")] }), None)
+                .diagnostics(),
         );
         assert!(got.contains("is not a version of the form MAJOR.MINOR.PATCH"), "{bad}: {got}");
     }
@@ -395,8 +400,8 @@ warning nodes[1]: node `b` is unreachable from the start node `a`
   hint: add an edge that leads to `b`, or remove it"#,
     );
     let checked = validate_value(&wf(json!([echo("a"), echo("b")]), json!([])), None);
-    assert!(!checked.diagnostics.has_errors());
-    assert!(checked.ir.is_some());
+    assert!(!checked.diagnostics().has_errors());
+    assert!(checked.ir().is_some());
 }
 
 #[test]
@@ -908,7 +913,7 @@ fn inline_nesting_is_bounded_by_json_depth() {
     // 30 levels fit in the 128 levels of JSON that parsing allows; the innermost problem is
     // still found, with its full path.
     let checked = validate_value(&nest(30), None);
-    let paths: Vec<&str> = checked.diagnostics.iter().map(|d| d.path.as_str()).collect();
+    let paths: Vec<&str> = checked.diagnostics().iter().map(|d| d.path.as_str()).collect();
     assert_eq!(
         paths,
         [format!("{}nodes[0].params.message", "nodes[0].params.workflow_ir.".repeat(30))]
@@ -916,7 +921,7 @@ fn inline_nesting_is_bounded_by_json_depth() {
     // Too deep to be read back once saved: one finding, at the first level too deep.
     let checked = validate_value(&nest(40), None);
     let found: Vec<(&str, &str)> =
-        checked.diagnostics.iter().map(|d| (d.path.as_str(), d.message.as_str())).collect();
+        checked.diagnostics().iter().map(|d| (d.path.as_str(), d.message.as_str())).collect();
     let path = format!("{}nodes[0]", "nodes[0].params.workflow_ir.".repeat(31));
     assert_eq!(found, [(path.as_str(), "the workflow is nested more than 126 levels deep")]);
 }

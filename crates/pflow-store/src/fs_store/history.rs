@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use pflow_ir::{Document, WorkflowName};
 
 use super::{FsStore, HISTORY_DIR, io_error, problem};
-use crate::store::micros;
 use crate::{History, StoreError, StoreResult};
 
 impl FsStore {
@@ -39,7 +38,7 @@ impl FsStore {
         self.durable_store_dir(&self.history_root())?;
         let dir = self.history_dir(name);
         self.durable_store_dir(&dir)?;
-        let path = dir.join(history_file(micros(doc.created_at), doc.revision));
+        let path = dir.join(history_file(doc.created_at.unix_micros(), doc.revision));
         let temp = self.write_temp(bytes)?;
         if let Err(e) = self.fs.rename(&temp.path, &path) {
             self.discard(temp);
@@ -49,14 +48,15 @@ impl FsStore {
         self.fs.sync_dir(&dir).map_err(|e| io_error("sync", &dir, e))
     }
 
-    /// Every revision of `name`, oldest first, the current document last.
-    pub(super) fn read_history(&self, name: &WorkflowName) -> StoreResult<History> {
-        let current = self.read_doc(name)?;
-        let key = micros(current.created_at);
+    /// The revisions kept before `current` in its life, oldest first (the store's
+    /// `kept_revisions`).
+    pub(super) fn read_kept(&self, current: &Document) -> StoreResult<History> {
+        let name = &current.name;
+        let key = current.created_at.unix_micros();
         let dir = self.history_dir(name);
         // A link planted in place of the history root is refused, never followed.
         if !self.is_store_dir(&self.history_root())? {
-            return Ok(History { revisions: vec![current], problems: Vec::new() });
+            return Ok(History::default());
         }
         let mut kept: Vec<(u64, PathBuf)> = self
             .scan_store_dir(&dir)?
@@ -73,7 +73,7 @@ impl FsStore {
                 Ok(Some(doc)) => history.revisions.push(doc),
                 // Purged since the scan.
                 Ok(None) => {}
-                Err(StoreError::Corrupt { location, reason }) => {
+                Err(StoreError::Corrupt { location, reason, .. }) => {
                     history.problems.push(crate::Problem { location, reason });
                 }
                 Err(StoreError::Io { source, .. }) => {
@@ -82,35 +82,26 @@ impl FsStore {
                 Err(e) => return Err(e),
             }
         }
-        history.revisions.push(current);
         Ok(history)
     }
 
-    /// Revision `revision` of `name`, whose current document is `current`.
-    pub(super) fn revision_of(
+    /// The kept revision `revision` (below the current one) of `current`'s life.
+    pub(super) fn read_kept_revision(
         &self,
-        name: &WorkflowName,
         current: &Document,
         revision: u64,
-    ) -> StoreResult<Document> {
-        let missing = || StoreError::RevisionNotFound {
-            name: name.clone(),
-            revision,
-            current: current.revision,
-        };
-        if revision == current.revision {
-            return Ok(current.clone());
+    ) -> StoreResult<Option<Document>> {
+        if revision == 0 || revision >= current.revision {
+            return Ok(None);
         }
-        if revision == 0 || revision > current.revision {
-            return Err(missing());
-        }
+        let name = &current.name;
         let dir = self.history_dir(name);
         if !self.is_store_dir(&self.history_root())? || !self.is_store_dir(&dir)? {
-            return Err(missing());
+            return Ok(None);
         }
-        let key = micros(current.created_at);
+        let key = current.created_at.unix_micros();
         let path = dir.join(history_file(key, revision));
-        self.kept_revision_at(&path, name, key, revision)?.ok_or_else(missing)
+        self.kept_revision_at(&path, name, key, revision)
     }
 
     /// Reads a kept revision and checks that it is the one its file name says.
@@ -122,7 +113,7 @@ impl FsStore {
         revision: u64,
     ) -> StoreResult<Option<Document>> {
         let Some((_, doc)) = self.read_at(path, name)? else { return Ok(None) };
-        if doc.revision != revision || micros(doc.created_at) != key {
+        if doc.revision != revision || doc.created_at.unix_micros() != key {
             let reason = format!(
                 "holds revision {} created at {}, not what its file name says",
                 doc.revision, doc.created_at
@@ -145,7 +136,7 @@ impl FsStore {
     ) -> StoreResult<()> {
         let mut keep: Vec<i64> = Vec::new();
         match self.read_doc(name) {
-            Ok(doc) => keep.push(micros(doc.created_at)),
+            Ok(doc) => keep.push(doc.created_at.unix_micros()),
             Err(StoreError::WorkflowNotFound { .. }) => {}
             Err(_) => return Ok(()),
         }

@@ -15,11 +15,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::path::PathBuf;
 
-use pflow_ir::{Document, Timestamp, WorkflowName};
+use pflow_ir::{Timestamp, WorkflowName};
 
-use super::{FsStore, TEMP_ATTEMPTS, TRASH_DIR, corrupt, io_error, not_found, problem};
-use crate::store::{deletion_time, from_micros, micros};
-use crate::{Problem, PurgeFilter, StoreError, StoreResult, TrashEntry, TrashKey, TrashListing};
+use super::{FsStore, TEMP_ATTEMPTS, TRASH_DIR, io_error, live_corrupt, not_found, problem};
+use crate::store::time_after;
+use crate::{
+    Problem, PurgeFilter, StoreError, StoreResult, TrashEntry, TrashKey, TrashListing, Trashed,
+};
 use pflow_fsio::FileKind;
 
 /// One file in the trash directory, understood from its name.
@@ -39,18 +41,17 @@ impl FsStore {
         self.dir.join(TRASH_DIR)
     }
 
-    /// Moves the live workflow `name` to the trash (the store's `delete`).
+    /// Moves the live entry `name` to the trash as deleted at `deleted_at` (or later, when
+    /// a stray file has that name); called under the lock.
     pub(super) fn move_to_trash(
         &self,
         name: &WorkflowName,
-        now: Timestamp,
+        deleted_at: Timestamp,
     ) -> StoreResult<TrashKey> {
-        let Some(_lock) = self.lock()? else { return Err(not_found(name)) };
-        self.clean_temps();
         let path = self.path_of(name);
         match self.fs.metadata(&path) {
             Ok(meta) if meta.kind == FileKind::Dir => {
-                return Err(corrupt(&path, "not a regular file (a directory)".to_owned()));
+                return Err(live_corrupt(&path, name, "not a regular file (a directory)"));
             }
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
@@ -59,7 +60,7 @@ impl FsStore {
         // The key of its history; unknown for an entry that is not a readable document.
         // A failing read (EIO, …) fails the delete rather than lose track of the history.
         let created = match self.read_doc(name) {
-            Ok(doc) => Some(micros(doc.created_at)),
+            Ok(doc) => Some(doc.created_at.unix_micros()),
             Err(StoreError::Corrupt { .. }) => None,
             Err(e) => return Err(e),
         };
@@ -80,17 +81,16 @@ impl FsStore {
             self.fs.sync_dir(&trash).map_err(|e| io_error("sync", &trash, e))?;
         }
 
-        let newest = mine.iter().map(|f| f.key.deleted_at).max();
-        let mut deleted_at = deletion_time(now, newest);
+        let mut deleted_at = deleted_at;
         let mut attempts = 0;
         loop {
-            let target = trash.join(trash_file(name, micros(deleted_at), created));
+            let target = trash.join(trash_file(name, deleted_at.unix_micros(), created));
             match self.fs.rename_noreplace(&path, &target) {
                 Ok(()) => break,
                 // Only a stray file of the same name can be there (we hold the lock).
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < TEMP_ATTEMPTS => {
                     attempts += 1;
-                    deleted_at = deletion_time(deleted_at, Some(deleted_at));
+                    deleted_at = time_after(deleted_at, Some(deleted_at));
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
                 Err(e) => return Err(io_error("move to the trash", &path, e)),
@@ -125,41 +125,45 @@ impl FsStore {
         Ok(TrashListing { entries, problems })
     }
 
-    /// Moves the newest readable trash entry of `name` back (the store's
-    /// `restore_trashed`).
-    pub(super) fn restore_from_trash(&self, name: &WorkflowName) -> StoreResult<Document> {
-        let not_in_trash =
-            || StoreError::NotInTrash { name: name.clone(), suggestions: Vec::new() };
-        let Some(_lock) = self.lock()? else { return Err(not_in_trash()) };
-        self.clean_temps();
-        let path = self.path_of(name);
-        match self.fs.metadata(&path) {
-            Ok(_) => return Err(StoreError::WorkflowExists { name: name.clone() }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error("inspect", &path, e)),
-        }
+    /// The trash entries of `name`, oldest first, each with its document when it can be
+    /// read; leftovers of an interrupted move are not entries. A failing read (EIO, …) is
+    /// an error, so that a restore never brings back an older entry instead.
+    pub(super) fn trashed_of(&self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
         let trash = self.trash_dir();
         let (mut files, _) = self.scan_trash()?;
         files.retain(|f| f.key.name == *name);
-        files.sort_by_key(|f| std::cmp::Reverse(f.key.deleted_at));
-        // The newest readable entry; a failing read fails the restore rather than bring
-        // back an older entry instead.
-        let mut chosen = None;
-        for f in &files {
-            let from = trash.join(&f.file);
-            match self.read_at(&from, name) {
-                Ok(Some((_, doc))) => {
-                    chosen = Some((from, doc));
-                    break;
-                }
-                Ok(None) | Err(StoreError::Corrupt { .. }) => {}
-                Err(e) => return Err(e),
+        files.sort_by_key(|f| f.key.deleted_at);
+        let mut live = LiveKeys::default();
+        let mut trashed = Vec::with_capacity(files.len());
+        for f in files {
+            if live.is_leftover(self, &f) {
+                continue;
             }
+            let document = match self.read_at(&trash.join(&f.file), name) {
+                Ok(Some((_, doc))) => Some(doc),
+                // Purged since the scan.
+                Ok(None) => continue,
+                Err(StoreError::Corrupt { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            trashed.push(Trashed { key: f.key, document });
         }
-        let Some((from, doc)) = chosen else { return Err(not_in_trash()) };
+        Ok(trashed)
+    }
+
+    /// Moves the trash entry `key` back to be the live workflow of its name; called under
+    /// the lock.
+    pub(super) fn restore_from_trash(&self, key: &TrashKey) -> StoreResult<()> {
+        let name = &key.name;
+        let trash = self.trash_dir();
+        let (files, _) = self.scan_trash()?;
+        let Some(file) = files.into_iter().find(|f| f.key == *key) else {
+            return Err(StoreError::NotInTrash { name: name.clone(), suggestions: Vec::new() });
+        };
+        let from = trash.join(&file.file);
+        let path = self.path_of(name);
         match self.fs.rename_noreplace(&from, &path) {
             Ok(()) => {}
-            // Saved meanwhile by a process that does not take the lock (a create).
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 return Err(StoreError::WorkflowExists { name: name.clone() });
             }
@@ -168,14 +172,12 @@ impl FsStore {
         // The destination first, as for a delete.
         self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))?;
         self.fs.sync_dir(&trash).map_err(|e| io_error("sync", &trash, e))?;
-        Ok(doc)
+        Ok(())
     }
 
     /// Deletes the selected trash entries for good, then the history nothing refers to
     /// any more (the store's `purge`).
     pub(super) fn purge_trash(&self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>> {
-        let Some(_lock) = self.lock()? else { return Ok(Vec::new()) };
-        self.clean_temps();
         let trash = self.trash_dir();
         let (files, _) = self.scan_trash()?;
         let mut live = LiveKeys::default();
@@ -248,10 +250,9 @@ impl LiveKeys {
     /// the live workflow of its name (which then is the same workflow).
     fn is_leftover(&mut self, store: &FsStore, f: &TrashFile) -> bool {
         let Some(created) = f.created else { return false };
-        let live = self
-            .0
-            .entry(f.key.name.clone())
-            .or_insert_with(|| store.read_doc(&f.key.name).ok().map(|d| micros(d.created_at)));
+        let live = self.0.entry(f.key.name.clone()).or_insert_with(|| {
+            store.read_doc(&f.key.name).ok().map(|d| d.created_at.unix_micros())
+        });
         *live == Some(created)
     }
 }
@@ -259,7 +260,7 @@ impl LiveKeys {
 /// A trash entry that could not be read, as a problem.
 fn unreadable(path: &std::path::Path, error: StoreError) -> Problem {
     match error {
-        StoreError::Corrupt { location, reason } => Problem { location, reason },
+        StoreError::Corrupt { location, reason, .. } => Problem { location, reason },
         StoreError::Io { source, .. } => problem(path, &format!("cannot read: {source}")),
         other => problem(path, &other.to_string()),
     }
@@ -277,7 +278,7 @@ fn trash_file(name: &WorkflowName, deleted: i64, created: Option<i64>) -> String
 fn parse_trash_file(file: &str) -> Option<TrashFile> {
     let mut parts = file.strip_suffix(".json")?.split('@');
     let name = WorkflowName::new(parts.next()?).ok()?;
-    let deleted_at = from_micros(parts.next()?.parse().ok()?)?;
+    let deleted_at = Timestamp::from_unix_micros(parts.next()?.parse().ok()?)?;
     let created = match parts.next() {
         Some(created) => Some(created.parse().ok()?),
         None => None,
@@ -300,7 +301,7 @@ mod tests {
             let file = trash_file(&name, deleted, created);
             let parsed = parse_trash_file(&file).unwrap();
             assert_eq!(parsed.key.name, name);
-            assert_eq!(micros(parsed.key.deleted_at), deleted);
+            assert_eq!(parsed.key.deleted_at.unix_micros(), deleted);
             assert_eq!(parsed.created, created, "{file}");
         }
         for bad in ["Fix@1.json", "a@x.json", "a@1@2@3.json", "a@1", "a.json", "a@1@x.json"] {

@@ -43,11 +43,11 @@ fn typed(value: Value) -> WorkflowIr {
 
 fn a_cycle_through_an_inline_child_is_refused(b: &Backend) {
     let m = b.manager();
-    m.save("q", &typed(call("r")), "").unwrap_err();
-    m.save("r", &ir(1), "").unwrap();
-    m.save("q", &typed(call("r")), "").unwrap();
+    m.create("q", &typed(call("r")), "").unwrap_err();
+    m.create("r", &ir(1), "").unwrap();
+    m.create("q", &typed(call("r")), "").unwrap();
     // `p` runs, inline, a child that calls `q`; `q` calls `r`. Making `r` call `p` loops.
-    m.save("p", &typed(inline(call("q"))), "").unwrap();
+    m.create("p", &typed(inline(call("q"))), "").unwrap();
     let doc = m.load("r").unwrap();
     let err = m.update("r", &typed(inline(inline(call("p")))), "", doc.revision).unwrap_err();
     let StoreError::InvalidWorkflow { diagnostics, .. } = &err else {
@@ -63,7 +63,7 @@ fn a_cycle_through_an_inline_child_is_refused(b: &Backend) {
         )]
     );
     // A workflow whose inline child calls the workflow itself is refused at once.
-    let err = m.save("s", &typed(inline(call("s"))), "").unwrap_err();
+    let err = m.create("s", &typed(inline(call("s"))), "").unwrap_err();
     assert!(matches!(err, StoreError::InvalidWorkflow { .. }), "{err:?}");
     assert!(!m.exists("s").unwrap());
     assert_eq!(m.load("r").unwrap().revision, doc.revision);
@@ -71,7 +71,7 @@ fn a_cycle_through_an_inline_child_is_refused(b: &Backend) {
 
 fn a_missing_name_in_an_inline_child_is_refused(b: &Backend) {
     let m = b.manager();
-    let err = m.save("p", &typed(inline(call("nowhere"))), "").unwrap_err();
+    let err = m.create("p", &typed(inline(call("nowhere"))), "").unwrap_err();
     let StoreError::InvalidWorkflow { diagnostics, .. } = &err else {
         panic!("expected InvalidWorkflow, got {err:?}")
     };
@@ -89,14 +89,14 @@ fn a_missing_name_in_an_inline_child_is_refused(b: &Backend) {
 
 fn summaries_count_calls_made_from_inline_children(b: &Backend) {
     let m = b.manager();
-    m.save("inner", &ir(1), "").unwrap();
-    m.save("outer", &ir(2), "").unwrap();
+    m.create("inner", &ir(1), "").unwrap();
+    m.create("outer", &ir(2), "").unwrap();
     let mut both = inline(call("inner"));
     both["nodes"].as_array_mut().unwrap().push(
         json!({ "id": "direct", "type": "workflow", "params": { "workflow_name": "outer" } }),
     );
     both["edges"] = json!([{ "from": "inline", "to": "direct" }]);
-    m.save("p", &typed(both), "").unwrap();
+    m.create("p", &typed(both), "").unwrap();
     let listing = m.list_all().unwrap();
     let p = listing.workflows.iter().find(|s| s.name.as_str() == "p").unwrap();
     assert_eq!(p.calls, ["inner", "outer"]);
@@ -104,8 +104,8 @@ fn summaries_count_calls_made_from_inline_children(b: &Backend) {
 
 fn delete_refuses_a_workflow_called_only_from_an_inline_child(b: &Backend) {
     let m = b.manager();
-    m.save("callee", &ir(1), "").unwrap();
-    m.save("caller", &typed(inline(inline(call("callee")))), "").unwrap();
+    m.create("callee", &ir(1), "").unwrap();
+    m.create("caller", &typed(inline(inline(call("callee")))), "").unwrap();
     let err = m.delete("callee", IfCalled::Refuse).unwrap_err();
     assert!(
         matches!(&err, StoreError::HasCallers { callers, .. } if callers.len() == 1),
@@ -179,7 +179,7 @@ fn a_diamond_call_graph_loads_each_workflow_once() {
     const LEVELS: usize = 30;
     let store = Arc::new(Counting::default());
     let m = WorkflowManager::new(store.clone());
-    m.save(&format!("level-{LEVELS}"), &ir(1), "").unwrap();
+    m.create(&format!("level-{LEVELS}"), &ir(1), "").unwrap();
     for level in (0..LEVELS).rev() {
         let callee = format!("level-{}", level + 1);
         let mut twice = call(&callee);
@@ -187,11 +187,11 @@ fn a_diamond_call_graph_loads_each_workflow_once() {
             "id": "again", "type": "workflow", "params": { "workflow_ir": call(&callee) }
         }));
         twice["edges"] = json!([{ "from": "call", "to": "again" }]);
-        m.save(&format!("level-{level}"), &typed(twice), "").unwrap();
+        m.create(&format!("level-{level}"), &typed(twice), "").unwrap();
     }
     store.loads.lock().unwrap().clear();
     // Saving a new top level walks the whole graph once more.
-    m.save("top", &typed(call("level-0")), "").unwrap();
+    m.create("top", &typed(call("level-0")), "").unwrap();
     let loads = store.loads.lock().unwrap().clone();
     println!("diamond of {LEVELS} levels: {} workflows loaded", loads.len());
     assert_eq!(loads.len(), LEVELS + 1, "{loads:?}");

@@ -16,7 +16,7 @@ fn c2(backend: &Backend) {
             let barrier = barrier.clone();
             std::thread::spawn(move || {
                 barrier.wait();
-                m.save("race", &ir(i), &format!("from {i}"))
+                m.create("race", &ir(i), &format!("from {i}"))
             })
         })
         .collect();
@@ -49,7 +49,7 @@ fn c4_a_stale_revision_conflicts_and_leaves_the_bytes_alone() {
     let backend = Backend::fs();
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let m = backend.manager();
-    m.save("counter", &ir(0), "0").unwrap();
+    m.create("counter", &ir(0), "0").unwrap();
     m.update("counter", &ir(1), "1", 1).unwrap();
     let path = file_of(home, "counter");
     let before = std::fs::read(&path).unwrap();
@@ -66,7 +66,7 @@ fn c3(backend: &Backend, require_conflicts: bool) {
     const THREADS: u64 = 8;
     const ROUNDS: u64 = 50;
     let m = backend.manager();
-    m.save("counter", &ir(0), "0").unwrap();
+    m.create("counter", &ir(0), "0").unwrap();
     let barrier = Arc::new(Barrier::new(THREADS as usize));
     let handles: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -136,7 +136,7 @@ fn trash_races(backend: &Backend) {
     const THREADS: usize = 8;
     const ROUNDS: usize = 40;
     let m = backend.manager();
-    m.save("shared", &ir(0), "0").unwrap();
+    m.create("shared", &ir(0), "0").unwrap();
     let barrier = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {

@@ -60,7 +60,7 @@ fn nested_ir(levels: usize) -> pflow_ir::WorkflowIr {
 fn the_deepest_accepted_workflow_is_read_back(b: &Backend) {
     let m = b.manager();
     let deepest = nested_ir(pflow_ir::MAX_IR_DEPTH);
-    m.save("deep", &deepest, "").unwrap();
+    m.create("deep", &deepest, "").unwrap();
     assert_eq!(m.load("deep").unwrap().ir, deepest);
     // `list` reads it too (and the index that caches it), rather than calling it corrupt.
     let listing = m.list_all().unwrap();
@@ -72,7 +72,7 @@ fn the_deepest_accepted_workflow_is_read_back(b: &Backend) {
 
 fn a_workflow_one_level_deeper_is_refused(b: &Backend) {
     let m = b.manager();
-    let err = m.save("deep", &nested_ir(pflow_ir::MAX_IR_DEPTH + 1), "").unwrap_err();
+    let err = m.create("deep", &nested_ir(pflow_ir::MAX_IR_DEPTH + 1), "").unwrap_err();
     let StoreError::InvalidWorkflow { diagnostics, .. } = &err else {
         panic!("expected InvalidWorkflow, got {err:?}")
     };
@@ -85,7 +85,7 @@ fn a_workflow_one_level_deeper_is_refused(b: &Backend) {
 
 fn save_then_load_round_trips(b: &Backend) {
     let m = b.manager();
-    let location = m.save("fix-issue", &ir(1), "Fixes issues").unwrap();
+    let location = m.create("fix-issue", &ir(1), "Fixes issues").unwrap();
     assert!(location.0.contains("fix-issue"), "{location}");
     let doc = m.load("fix-issue").unwrap();
     assert_eq!(doc.name.as_str(), "fix-issue");
@@ -99,8 +99,8 @@ fn save_then_load_round_trips(b: &Backend) {
 
 fn save_never_overwrites(b: &Backend) {
     let m = b.manager();
-    m.save("fix-issue", &ir(1), "first").unwrap();
-    let err = m.save("fix-issue", &ir(2), "second").unwrap_err();
+    m.create("fix-issue", &ir(1), "first").unwrap();
+    let err = m.create("fix-issue", &ir(2), "second").unwrap_err();
     assert!(matches!(&err, StoreError::WorkflowExists { name } if name.as_str() == "fix-issue"));
     assert_eq!(err.to_string(), "workflow `fix-issue` already exists");
     let doc = m.load("fix-issue").unwrap();
@@ -109,8 +109,8 @@ fn save_never_overwrites(b: &Backend) {
 
 fn load_of_a_missing_name_suggests_close_names(b: &Backend) {
     let m = b.manager();
-    m.save("fix-issue", &ir(1), "").unwrap();
-    m.save("deploy", &ir(2), "").unwrap();
+    m.create("fix-issue", &ir(1), "").unwrap();
+    m.create("deploy", &ir(2), "").unwrap();
     match m.load("fix-isue").unwrap_err() {
         StoreError::WorkflowNotFound { name, suggestions } => {
             assert_eq!(name.as_str(), "fix-isue");
@@ -124,7 +124,7 @@ fn load_of_a_missing_name_suggests_close_names(b: &Backend) {
 fn exists_tells_saved_from_missing(b: &Backend) {
     let m = b.manager();
     assert!(!m.exists("fix-issue").unwrap());
-    m.save("fix-issue", &ir(1), "").unwrap();
+    m.create("fix-issue", &ir(1), "").unwrap();
     assert!(m.exists("fix-issue").unwrap());
     assert!(!m.exists("fix-issues").unwrap());
 }
@@ -132,7 +132,7 @@ fn exists_tells_saved_from_missing(b: &Backend) {
 fn list_is_sorted_by_name_with_summaries(b: &Backend) {
     let m = b.manager();
     for n in ["b", "a-b", "a", "c1"] {
-        m.save(n, &ir(7), &format!("about {n}")).unwrap();
+        m.create(n, &ir(7), &format!("about {n}")).unwrap();
     }
     m.update("c1", &ir(8), "changed", 1).unwrap();
     let listing = m.list_all().unwrap();
@@ -157,7 +157,7 @@ fn list_of_an_empty_store_is_empty(b: &Backend) {
 
 fn update_with_the_current_revision_makes_the_next(b: &Backend) {
     let m = b.manager();
-    m.save("fix-issue", &ir(1), "one").unwrap();
+    m.create("fix-issue", &ir(1), "one").unwrap();
     let first = m.load("fix-issue").unwrap();
     let second = m.update("fix-issue", &ir(2), "two", 1).unwrap();
     assert_eq!(second.revision, 2);
@@ -171,7 +171,7 @@ fn update_with_the_current_revision_makes_the_next(b: &Backend) {
 
 fn update_with_a_stale_revision_conflicts_and_changes_nothing(b: &Backend) {
     let m = b.manager();
-    m.save("fix-issue", &ir(1), "one").unwrap();
+    m.create("fix-issue", &ir(1), "one").unwrap();
     m.update("fix-issue", &ir(2), "two", 1).unwrap();
     let before = m.load("fix-issue").unwrap();
     let err = m.update("fix-issue", &ir(3), "three", 1).unwrap_err();
@@ -192,7 +192,7 @@ fn update_with_a_stale_revision_conflicts_and_changes_nothing(b: &Backend) {
 fn update_of_a_missing_workflow_is_not_found(b: &Backend) {
     let m = b.manager();
     assert!(matches!(m.update("ghost", &ir(1), "", 1), Err(StoreError::WorkflowNotFound { .. })));
-    m.save("ghosts", &ir(1), "").unwrap();
+    m.create("ghosts", &ir(1), "").unwrap();
     match m.update("ghost", &ir(1), "", 1).unwrap_err() {
         StoreError::WorkflowNotFound { suggestions, .. } => {
             assert_eq!(suggestions.first().map(|s| s.as_str()), Some("ghosts"));
@@ -203,15 +203,15 @@ fn update_of_a_missing_workflow_is_not_found(b: &Backend) {
 
 fn delete_removes_and_frees_the_name(b: &Backend) {
     let m = b.manager();
-    m.save("fix-issue", &ir(1), "").unwrap();
-    m.save("keep", &ir(1), "").unwrap();
+    m.create("fix-issue", &ir(1), "").unwrap();
+    m.create("keep", &ir(1), "").unwrap();
     m.delete("fix-issue", IfCalled::Refuse).unwrap();
     assert!(!m.exists("fix-issue").unwrap());
     assert!(matches!(m.load("fix-issue"), Err(StoreError::WorkflowNotFound { .. })));
     let names: Vec<String> =
         m.list_all().unwrap().workflows.iter().map(|s| s.name.to_string()).collect();
     assert_eq!(names, ["keep"]);
-    m.save("fix-issue", &ir(2), "again").unwrap();
+    m.create("fix-issue", &ir(2), "again").unwrap();
     assert_eq!(m.load("fix-issue").unwrap().revision, 1);
 }
 
@@ -221,7 +221,7 @@ fn delete_of_a_missing_workflow_is_not_found(b: &Backend) {
         m.delete("ghost", IfCalled::Refuse),
         Err(StoreError::WorkflowNotFound { .. })
     ));
-    m.save("ghost", &ir(1), "").unwrap();
+    m.create("ghost", &ir(1), "").unwrap();
     m.delete("ghost", IfCalled::Refuse).unwrap();
     assert!(matches!(
         m.delete("ghost", IfCalled::Refuse),
@@ -236,7 +236,7 @@ fn invalid_names_are_refused_by_every_operation(b: &Backend) {
         Err(StoreError::InvalidName(e)) => assert_eq!(e.suggestion(), Some("fix-issue")),
         other => panic!("expected InvalidName, got {other:?}"),
     };
-    check(m.save(bad, &ir(1), "").map(drop));
+    check(m.create(bad, &ir(1), "").map(drop));
     check(m.load(bad).map(drop));
     check(m.load_ir(bad).map(drop));
     check(m.exists(bad).map(drop));
@@ -248,7 +248,7 @@ fn invalid_names_are_refused_by_every_operation(b: &Backend) {
 
 fn invalid_workflows_are_never_written(b: &Backend) {
     let m = b.manager();
-    match m.save("broken", &invalid_ir(), "").unwrap_err() {
+    match m.create("broken", &invalid_ir(), "").unwrap_err() {
         StoreError::InvalidWorkflow { name, diagnostics } => {
             assert_eq!(name.as_str(), "broken");
             assert!(diagnostics.has_errors());
@@ -256,7 +256,7 @@ fn invalid_workflows_are_never_written(b: &Backend) {
         other => panic!("expected InvalidWorkflow, got {other:?}"),
     }
     assert!(!m.exists("broken").unwrap());
-    m.save("fine", &ir(1), "").unwrap();
+    m.create("fine", &ir(1), "").unwrap();
     assert!(matches!(
         m.update("fine", &invalid_ir(), "", 1),
         Err(StoreError::InvalidWorkflow { .. })
@@ -266,7 +266,7 @@ fn invalid_workflows_are_never_written(b: &Backend) {
 
 fn a_corrupt_entry_is_reported_not_fatal(b: &Backend) {
     let m = b.manager();
-    m.save("good", &ir(1), "").unwrap();
+    m.create("good", &ir(1), "").unwrap();
     b.plant_corrupt("bad");
     let listing = m.list_all().unwrap();
     let names: Vec<&str> = listing.workflows.iter().map(|s| s.name.as_str()).collect();
@@ -283,10 +283,10 @@ fn a_corrupt_entry_is_reported_not_fatal(b: &Backend) {
     corrupt(m.load("bad").map(drop));
     corrupt(m.update("bad", &ir(2), "", 1).map(drop));
     assert!(m.exists("bad").unwrap());
-    assert!(matches!(m.save("bad", &ir(2), ""), Err(StoreError::WorkflowExists { .. })));
+    assert!(matches!(m.create("bad", &ir(2), ""), Err(StoreError::WorkflowExists { .. })));
     m.delete("bad", IfCalled::Refuse).unwrap();
     assert!(m.list_all().unwrap().problems.is_empty());
-    m.save("bad", &ir(3), "").unwrap();
+    m.create("bad", &ir(3), "").unwrap();
     assert_eq!(m.load("bad").unwrap().ir, ir(3));
 }
 
@@ -294,7 +294,7 @@ fn locate_names_the_workflow(b: &Backend) {
     let m = b.manager();
     let before = m.locate("fix-issue").unwrap();
     assert!(before.0.contains("fix-issue"), "{before}");
-    let saved = m.save("fix-issue", &ir(1), "").unwrap();
+    let saved = m.create("fix-issue", &ir(1), "").unwrap();
     assert_eq!(m.locate("fix-issue").unwrap(), saved);
 }
 
@@ -360,7 +360,7 @@ fn io_errors_name_the_action_and_the_path() {
     std::fs::write(&home, b"a file where the home should be").unwrap();
     let m =
         pflow_store::WorkflowManager::new(std::sync::Arc::new(pflow_store::FsStore::new(&home)));
-    match m.save("fix-issue", &ir(1), "").unwrap_err() {
+    match m.create("fix-issue", &ir(1), "").unwrap_err() {
         StoreError::Io { action, path, source } => {
             assert_eq!(action, "create directory");
             assert!(path.starts_with(&home), "{}", path.display());

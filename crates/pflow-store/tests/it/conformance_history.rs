@@ -48,7 +48,7 @@ fn trash_names(b: &Backend) -> Vec<(String, u64, String)> {
 
 fn update_keeps_every_previous_revision(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "one").unwrap();
+    m.create("fix", &ir(1), "one").unwrap();
     m.update("fix", &ir(2), "two", 1).unwrap();
     m.update("fix", &ir(3), "three", 2).unwrap();
     assert_eq!(revisions(b, "fix"), [(1, "one".into()), (2, "two".into()), (3, "three".into())]);
@@ -63,7 +63,7 @@ fn update_keeps_every_previous_revision(b: &Backend) {
 
 fn an_unchanged_update_creates_no_revision(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "one").unwrap();
+    m.create("fix", &ir(1), "one").unwrap();
     let before = m.load("fix").unwrap();
     // Same IR and description: the stored document comes back as it is.
     let same = m.update("fix", &ir(1), "one", 1).unwrap();
@@ -82,7 +82,7 @@ fn an_unchanged_update_creates_no_revision(b: &Backend) {
 
 fn load_revision_gives_any_kept_revision(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "one").unwrap();
+    m.create("fix", &ir(1), "one").unwrap();
     let first = m.load("fix").unwrap();
     let second = m.update("fix", &ir(2), "two", 1).unwrap();
     assert_eq!(m.load_revision("fix", 1).unwrap(), first);
@@ -102,7 +102,7 @@ fn load_revision_gives_any_kept_revision(b: &Backend) {
 
 fn restore_makes_an_old_revision_the_newest(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "one").unwrap();
+    m.create("fix", &ir(1), "one").unwrap();
     m.update("fix", &ir(2), "two", 1).unwrap();
     m.update("fix", &ir(3), "three", 2).unwrap();
     let restored = m.restore_revision("fix", 1, None).unwrap();
@@ -127,7 +127,7 @@ fn restore_makes_an_old_revision_the_newest(b: &Backend) {
 
 fn restore_checks_the_expected_revision_and_the_ir(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "one").unwrap();
+    m.create("fix", &ir(1), "one").unwrap();
     m.update("fix", &ir(2), "two", 1).unwrap();
     let before = m.load("fix").unwrap();
     assert!(matches!(
@@ -145,8 +145,8 @@ fn restore_checks_the_expected_revision_and_the_ir(b: &Backend) {
     assert!(matches!(m.restore_revision("Nope", 1, None), Err(StoreError::InvalidName(_))));
     assert_eq!(m.load("fix").unwrap(), before);
     // A revision that calls a workflow deleted since is invalid now: not restored.
-    m.save("callee", &ir(5), "").unwrap();
-    m.save("caller", &calling("callee"), "v1").unwrap();
+    m.create("callee", &ir(5), "").unwrap();
+    m.create("caller", &calling("callee"), "v1").unwrap();
     m.update("caller", &ir(6), "v2", 1).unwrap();
     m.delete("callee", IfCalled::Refuse).unwrap();
     assert!(matches!(
@@ -160,7 +160,7 @@ fn restore_checks_the_expected_revision_and_the_ir(b: &Backend) {
 fn history_of_a_missing_or_corrupt_workflow_fails_cleanly(b: &Backend) {
     let m = b.manager();
     assert!(matches!(m.history("ghost"), Err(StoreError::WorkflowNotFound { .. })));
-    m.save("ghosts", &ir(1), "").unwrap();
+    m.create("ghosts", &ir(1), "").unwrap();
     match m.history("ghost").unwrap_err() {
         StoreError::WorkflowNotFound { suggestions, .. } => {
             assert_eq!(suggestions.first().map(|s| s.as_str()), Some("ghosts"));
@@ -176,7 +176,7 @@ fn history_of_a_missing_or_corrupt_workflow_fails_cleanly(b: &Backend) {
 
 fn history_summaries_say_what_changed(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir_nodes(&[("a", 1), ("b", 1)]), "one").unwrap();
+    m.create("fix", &ir_nodes(&[("a", 1), ("b", 1)]), "one").unwrap();
     m.update("fix", &ir_nodes(&[("a", 2), ("b", 1), ("c", 1)]), "one", 1).unwrap();
     m.update("fix", &ir_nodes(&[("a", 2)]), "two", 2).unwrap();
     m.update("fix", &ir(1), "two", 3).unwrap();
@@ -206,9 +206,9 @@ fn history_summaries_say_what_changed(b: &Backend) {
 
 fn delete_moves_the_workflow_and_its_history_to_the_trash(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "one").unwrap();
+    m.create("fix", &ir(1), "one").unwrap();
     m.update("fix", &ir(2), "two", 1).unwrap();
-    m.save("other", &ir(9), "").unwrap();
+    m.create("other", &ir(9), "").unwrap();
     let key = m.delete("fix", IfCalled::Refuse).unwrap();
     assert_eq!(key.name.as_str(), "fix");
     assert!(!m.exists("fix").unwrap());
@@ -235,10 +235,10 @@ fn delete_moves_the_workflow_and_its_history_to_the_trash(b: &Backend) {
 
 fn a_name_trashed_twice_keeps_both_and_restore_takes_the_newest(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "first life").unwrap();
+    m.create("fix", &ir(1), "first life").unwrap();
     m.update("fix", &ir(2), "first life, v2", 1).unwrap();
     let older = m.delete("fix", IfCalled::Refuse).unwrap();
-    m.save("fix", &ir(3), "second life").unwrap();
+    m.create("fix", &ir(3), "second life").unwrap();
     let newer = m.delete("fix", IfCalled::Refuse).unwrap();
     assert!(newer.deleted_at > older.deleted_at);
     assert_eq!(
@@ -253,10 +253,10 @@ fn a_name_trashed_twice_keeps_both_and_restore_takes_the_newest(b: &Backend) {
     m.delete("fix", IfCalled::Refuse).unwrap();
     m.purge(Some("fix"), Some(Duration::ZERO)).unwrap();
     assert!(m.trash().unwrap().entries.is_empty());
-    m.save("fix", &ir(4), "third life").unwrap();
+    m.create("fix", &ir(4), "third life").unwrap();
     m.update("fix", &ir(5), "third life, v2", 1).unwrap();
     m.delete("fix", IfCalled::Refuse).unwrap();
-    m.save("fix", &ir(6), "fourth life").unwrap();
+    m.create("fix", &ir(6), "fourth life").unwrap();
     m.delete("fix", IfCalled::Refuse).unwrap();
     assert_eq!(m.restore_trashed("fix").unwrap().description, "fourth life");
     m.delete("fix", IfCalled::Refuse).unwrap();
@@ -265,9 +265,9 @@ fn a_name_trashed_twice_keeps_both_and_restore_takes_the_newest(b: &Backend) {
 
 fn restoring_over_a_live_workflow_is_refused(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "old").unwrap();
+    m.create("fix", &ir(1), "old").unwrap();
     m.delete("fix", IfCalled::Refuse).unwrap();
-    m.save("fix", &ir(2), "new").unwrap();
+    m.create("fix", &ir(2), "new").unwrap();
     let before = m.trash().unwrap();
     match m.restore_trashed("fix").unwrap_err() {
         StoreError::WorkflowExists { name } => assert_eq!(name.as_str(), "fix"),
@@ -280,7 +280,7 @@ fn restoring_over_a_live_workflow_is_refused(b: &Backend) {
 fn restoring_a_name_not_in_the_trash_suggests_close_ones(b: &Backend) {
     let m = b.manager();
     assert!(matches!(m.restore_trashed("fix"), Err(StoreError::NotInTrash { .. })));
-    m.save("fix-issue", &ir(1), "").unwrap();
+    m.create("fix-issue", &ir(1), "").unwrap();
     m.delete("fix-issue", IfCalled::Refuse).unwrap();
     let err = m.restore_trashed("fix-isue").unwrap_err();
     assert_eq!(err.to_string(), "no workflow `fix-isue` in the trash");
@@ -295,10 +295,10 @@ fn restoring_a_name_not_in_the_trash_suggests_close_ones(b: &Backend) {
 
 fn a_workflow_saved_again_after_a_delete_starts_a_new_history(b: &Backend) {
     let m = b.manager();
-    m.save("fix", &ir(1), "old").unwrap();
+    m.create("fix", &ir(1), "old").unwrap();
     m.update("fix", &ir(2), "old v2", 1).unwrap();
     m.delete("fix", IfCalled::Refuse).unwrap();
-    m.save("fix", &ir(3), "new").unwrap();
+    m.create("fix", &ir(3), "new").unwrap();
     assert_eq!(revisions(b, "fix"), [(1, "new".into())]);
     assert!(matches!(m.load_revision("fix", 2), Err(StoreError::RevisionNotFound { .. })));
     m.update("fix", &ir(4), "new v2", 1).unwrap();
@@ -340,7 +340,7 @@ fn purge_selects_by_name_and_by_age(b: &Backend) {
     assert!(store.trash().unwrap().entries.is_empty());
     // Through the manager: "older than now" is everything.
     let m = b.manager();
-    m.save("d", &ir(1), "").unwrap();
+    m.create("d", &ir(1), "").unwrap();
     m.delete("d", IfCalled::Refuse).unwrap();
     let century = Duration::from_secs(100 * 365 * 86_400);
     assert!(m.purge(None, Some(century)).unwrap().is_empty());
@@ -348,7 +348,7 @@ fn purge_selects_by_name_and_by_age(b: &Backend) {
     assert_eq!(m.purge(None, Some(Duration::ZERO)).unwrap().len(), 1);
     assert!(matches!(m.purge(Some("D"), None), Err(StoreError::InvalidName(_))));
     // A name the trash does not hold is a typo, not "nothing to do".
-    m.save("e-name", &ir(1), "").unwrap();
+    m.create("e-name", &ir(1), "").unwrap();
     m.delete("e-name", IfCalled::Refuse).unwrap();
     match m.purge(Some("e-nam"), None).unwrap_err() {
         StoreError::NotInTrash { suggestions, .. } => {
@@ -384,7 +384,7 @@ fn deletion_times_of_one_name_are_distinct_and_increasing(b: &Backend) {
 fn a_corrupt_entry_goes_to_the_trash_as_a_problem(b: &Backend) {
     let m = b.manager();
     b.plant_corrupt("bad");
-    m.save("good", &ir(1), "").unwrap();
+    m.create("good", &ir(1), "").unwrap();
     m.delete("bad", IfCalled::Refuse).unwrap();
     assert!(!m.exists("bad").unwrap());
     let listing = m.trash().unwrap();
@@ -399,10 +399,10 @@ fn a_corrupt_entry_goes_to_the_trash_as_a_problem(b: &Backend) {
 
 fn delete_refuses_a_workflow_that_others_call(b: &Backend) {
     let m = b.manager();
-    m.save("callee", &ir(1), "").unwrap();
-    m.save("b-caller", &calling("callee"), "").unwrap();
-    m.save("a-caller", &calling("callee"), "").unwrap();
-    m.save("bystander", &ir(2), "").unwrap();
+    m.create("callee", &ir(1), "").unwrap();
+    m.create("b-caller", &calling("callee"), "").unwrap();
+    m.create("a-caller", &calling("callee"), "").unwrap();
+    m.create("bystander", &ir(2), "").unwrap();
     let callers: Vec<String> = m.callers("callee").unwrap().iter().map(|n| n.to_string()).collect();
     assert_eq!(callers, ["a-caller", "b-caller"]);
     assert!(m.callers("bystander").unwrap().is_empty());

@@ -45,7 +45,7 @@ fn hostile_names() -> Vec<String> {
 
 fn every_operation(m: &WorkflowManager, n: &str) -> Vec<Result<(), StoreError>> {
     vec![
-        m.save(n, &ir(1), "").map(drop),
+        m.create(n, &ir(1), "").map(drop),
         m.load(n).map(drop),
         m.load_ir(n).map(drop),
         m.exists(n).map(drop),
@@ -91,7 +91,7 @@ fn h1_hostile_names_are_rejected_before_any_filesystem_call() {
 
     // 50 characters are accepted.
     let fifty = "a".repeat(50);
-    m.save(&fifty, &ir(1), "").unwrap();
+    m.create(&fifty, &ir(1), "").unwrap();
     assert_eq!(m.load(&fifty).unwrap().name.as_str(), fifty);
 }
 
@@ -118,7 +118,7 @@ fn h2_planted_symlinks_are_never_followed() {
     let backend = Backend::fs();
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let m = backend.manager();
-    m.save("good", &ir(1), "").unwrap();
+    m.create("good", &ir(1), "").unwrap();
     m.update("good", &ir(2), "", 1).unwrap();
     let workflows = home.join("workflows");
     let lock = workflows.join(".lock");
@@ -141,7 +141,7 @@ fn h2_planted_symlinks_are_never_followed() {
         let reason = corrupt_reason(m.load(n));
         assert_eq!(reason, "not a regular file (a symbolic link)");
         corrupt_reason(m.update(n, &ir(3), "", 1));
-        assert!(matches!(m.save(n, &ir(3), ""), Err(StoreError::WorkflowExists { .. })));
+        assert!(matches!(m.create(n, &ir(3), ""), Err(StoreError::WorkflowExists { .. })));
     }
     // Deleting removes the link, not what it points to.
     m.delete("outside", IfCalled::Refuse).unwrap();
@@ -170,7 +170,7 @@ fn h3_fifos_sockets_and_devices_never_block() {
     let backend = Backend::fs();
     let Backend::Fs { home, store, .. } = &backend else { unreachable!("an fs backend") };
     let m = backend.manager();
-    m.save("good", &ir(1), "").unwrap();
+    m.create("good", &ir(1), "").unwrap();
     let workflows = home.join("workflows");
     rustix::fs::mknodat(CWD, workflows.join("fifo.json"), FileType::Fifo, Mode::RUSR, 0).unwrap();
     let _socket = UnixListener::bind(workflows.join("socket.json")).unwrap();
@@ -217,7 +217,7 @@ fn h4_a_huge_sparse_file_is_refused_without_reading_it() {
     let backend = Backend::fs();
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let m = backend.manager();
-    m.save("good", &ir(1), "").unwrap();
+    m.create("good", &ir(1), "").unwrap();
     let big = file_of(home, "big");
     fs::File::create(&big).unwrap().set_len(2 << 30).unwrap();
 
@@ -242,7 +242,7 @@ fn h5_deeply_nested_json_is_a_clean_error_on_a_small_stack() {
     let backend = Backend::fs();
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let m = backend.manager();
-    m.save("good", &ir(1), "").unwrap();
+    m.create("good", &ir(1), "").unwrap();
     fs::write(file_of(home, "arrays"), "[".repeat(100_000)).unwrap();
     fs::write(file_of(home, "objects"), "{\"a\":".repeat(10_000)).unwrap();
     let handle = std::thread::Builder::new()
@@ -268,7 +268,7 @@ fn h6_damaged_entries_are_listed_as_problems_one_each() {
     let backend = Backend::fs();
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let m = backend.manager();
-    m.save("good", &ir(1), "").unwrap();
+    m.create("good", &ir(1), "").unwrap();
     let valid = doc("x", 1).to_pretty_json();
     let write = |file: &str, bytes: &[u8]| fs::write(home.join("workflows").join(file), bytes);
     let truncated = valid.replace("\"x\"", "\"truncated\"");

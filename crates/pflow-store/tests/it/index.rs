@@ -33,8 +33,8 @@ fn an_edit_behind_the_back_with_the_same_size_and_mtime_is_seen() {
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let store = backend.store();
     let m = backend.manager();
-    m.save("a", &ir(1), "AAAA").unwrap();
-    m.save("b", &ir(1), "keep").unwrap();
+    m.create("a", &ir(1), "AAAA").unwrap();
+    m.create("b", &ir(1), "keep").unwrap();
     // List until the index vouches for `a` (its timestamps fell behind the filesystem
     // clock's granularity); each listing re-reads it until then.
     let start = Instant::now();

@@ -46,10 +46,10 @@ fn created_micros(m: &WorkflowManager, n: &str) -> i128 {
 #[test]
 fn history_and_trash_files_sit_in_dot_directories() {
     let (_dir, home, m) = real();
-    m.save("keep", &ir(1), "").unwrap();
+    m.create("keep", &ir(1), "").unwrap();
     m.update("keep", &ir(2), "", 1).unwrap();
     m.update("keep", &ir(3), "", 2).unwrap();
-    m.save("gone", &ir(1), "").unwrap();
+    m.create("gone", &ir(1), "").unwrap();
     let created = created_micros(&m, "keep");
     let gone_created = created_micros(&m, "gone");
     let key = m.delete("gone", IfCalled::Refuse).unwrap();
@@ -84,7 +84,7 @@ fn list_and_load_read_no_history() {
         let m = WorkflowManager::new(Arc::new(store));
         for i in 0..20 {
             let n = format!("w{i}");
-            m.save(&n, &ir(0), "").unwrap();
+            m.create(&n, &ir(0), "").unwrap();
             for r in 1..revisions {
                 m.update(&n, &ir(r), "", r).unwrap();
             }
@@ -112,7 +112,7 @@ fn list_and_load_read_no_history() {
 #[test]
 fn a_leftover_of_an_interrupted_move_is_hidden_and_repaired() {
     let (_dir, home, m) = real();
-    m.save("x", &ir(1), "one").unwrap();
+    m.create("x", &ir(1), "one").unwrap();
     m.update("x", &ir(2), "two", 1).unwrap();
     let created = created_micros(&m, "x");
     let trash = home.join("workflows/.trash");
@@ -146,7 +146,7 @@ fn a_leftover_of_an_interrupted_move_is_hidden_and_repaired() {
 #[test]
 fn a_leftover_revision_of_an_interrupted_update_is_hidden_and_replaced() {
     let (_dir, home, m) = real();
-    m.save("x", &ir(1), "one").unwrap();
+    m.create("x", &ir(1), "one").unwrap();
     m.update("x", &ir(2), "two", 1).unwrap();
     let created = created_micros(&m, "x");
     let history = home.join("workflows/.history/x");
@@ -170,12 +170,12 @@ fn a_leftover_revision_of_an_interrupted_update_is_hidden_and_replaced() {
 fn purge_removes_the_history_no_document_refers_to() {
     let (_dir, home, m) = real();
     let history = home.join("workflows/.history");
-    m.save("a", &ir(1), "").unwrap();
+    m.create("a", &ir(1), "").unwrap();
     m.update("a", &ir(2), "", 1).unwrap();
-    m.save("b", &ir(1), "").unwrap();
+    m.create("b", &ir(1), "").unwrap();
     m.update("b", &ir(2), "", 1).unwrap();
     m.delete("a", IfCalled::Refuse).unwrap();
-    m.save("a", &ir(3), "").unwrap();
+    m.create("a", &ir(3), "").unwrap();
     m.update("a", &ir(4), "", 1).unwrap();
     assert_eq!(files_under(&history).len(), 3);
     // Purging the old `a` removes its revision, not the new `a`'s nor `b`'s.
@@ -194,7 +194,7 @@ fn purge_removes_the_history_no_document_refers_to() {
     let orphan = history.join("c/123@1.json");
     fs::create_dir_all(orphan.parent().unwrap()).unwrap();
     fs::write(&orphan, "{}").unwrap();
-    m.save("c", &ir(1), "").unwrap();
+    m.create("c", &ir(1), "").unwrap();
     m.purge(None, None).unwrap();
     assert!(!orphan.exists());
     // …but never while the live document cannot be read: they might be its own.
@@ -210,7 +210,7 @@ fn planted_links_in_place_of_history_or_trash_are_never_followed() {
     let (dir, home, m) = real();
     let outside = dir.path().join("outside");
     fs::create_dir_all(&outside).unwrap();
-    m.save("x", &ir(1), "").unwrap();
+    m.create("x", &ir(1), "").unwrap();
     let workflows = home.join("workflows");
     symlink(&outside, workflows.join(".trash")).unwrap();
     symlink(&outside, workflows.join(".history")).unwrap();

@@ -96,7 +96,7 @@ fn run(backend: &mut Backend, model: &mut Model, step: &Step) {
     match *step {
         Step::Save(who, content) => {
             let name = NAMES[who];
-            let result = m.save(name, &ir(content), &description(content));
+            let result = m.create(name, &ir(content), &description(content));
             if model.live.contains_key(name) {
                 expect_err(result, |e| matches!(e, StoreError::WorkflowExists { .. }));
             } else {

@@ -7,14 +7,11 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
-use pflow_exec::{
-    CancelFlag, ExecError, Observer, Runtime, WorkflowOrigin, check_inputs, coerce_input,
-};
+use pflow_exec::{CancelFlag, ExecError, Observer, Runtime, check_inputs, coerce_input};
 use pflow_ir::{WorkflowIr, WorkflowName, WorkflowSource};
-use pflow_store::WorkflowManager;
+use pflow_store::{Origin, SaveMode, WorkflowManager};
 use serde_json::{Map, Value};
 
-use crate::checks;
 use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
 use crate::exit;
@@ -83,14 +80,14 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
         None => None,
     };
 
-    let (value, origin, label, unsaved) = match &target {
+    // Without a home there are no saved workflows: the checks and the run see an empty
+    // store.
+    let library = manager.clone().unwrap_or_else(|| crate::store::open_for_checks(global));
+    let (checked, origin, label, unsaved) = match &target {
         Target::Saved(name) => {
             let name = WorkflowName::new(name)?;
-            let manager = manager.as_ref().expect("the store is opened for a saved name");
-            let ir = manager.load_ir(name.as_str())?;
-            let value = serde_json::to_value(&ir).expect("an IR always serializes to JSON");
-            let label = format!("`{name}`");
-            (value, WorkflowOrigin::Saved(name.to_string()), label, Loaded::default())
+            let checked = library.load_checked(name.as_str())?;
+            (checked, Origin::Saved(name.clone()), format!("`{name}`"), Loaded::default())
         }
         Target::File(path) => {
             if !path.exists() {
@@ -100,7 +97,8 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
             if let Some(stem) = path.file_stem() {
                 loaded.name_sources.push(stem.to_string_lossy().into_owned());
             }
-            (value, WorkflowOrigin::File(path.clone()), input::label(path), loaded)
+            let origin = Origin::File(path.clone());
+            (library.check(&value, &origin, None), origin, input::label(path), loaded)
         }
         Target::Stdin => {
             if std::io::stdin().is_terminal() {
@@ -111,23 +109,18 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
                     .into());
             }
             let (value, loaded) = load(Path::new("-"))?;
-            (value, WorkflowOrigin::Inline, "from stdin".to_owned(), loaded)
+            let checked = library.check(&value, &Origin::Inline, None);
+            (checked, Origin::Inline, "from stdin".to_owned(), loaded)
         }
     };
 
     // The same checks as `validate` and `workflow save`: structure, node types, calls to
     // saved workflows (they must exist, and not loop) and to files.
-    let name = match &target {
-        Target::Saved(name) => WorkflowName::new(name).ok(),
-        _ => None,
-    };
-    let source = WorkflowSource::from_value(&value);
-    let checked = checks::check(&source, name.as_ref(), &origin, manager.as_ref());
-    out.diagnostics(&checked.diagnostics);
-    let ir = match checked.ir {
-        Some(ir) if !checked.diagnostics.has_errors() => ir,
-        _ => {
-            let errors = checked.diagnostics.errors().count().max(1);
+    out.diagnostics(checked.diagnostics());
+    let ir = match checked.into_valid() {
+        Ok((ir, _warnings)) => ir,
+        Err(diagnostics) => {
+            let errors = diagnostics.errors().count().max(1);
             let noun = if errors == 1 { "error" } else { "errors" };
             return Err(CliError::new(format!("workflow {label} is invalid: {errors} {noun}"))
                 .hint(
@@ -140,10 +133,9 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
     let inputs = parse_inputs(&ir, &assignments)?;
     let cancel = CancelFlag::new();
     stop_on_ctrl_c(&cancel, out);
-    let mut runtime = Runtime::builtin().with_cancel_flag(cancel.clone());
-    if let Some(manager) = &manager {
-        runtime = runtime.with_manager(manager.clone());
-    }
+    let mut runtime = Runtime::builtin()
+        .with_cancel_flag(cancel.clone())
+        .with_resolver(Arc::new(library.clone()));
     let progress = Progress::new(out).map(Arc::new);
     if let Some(progress) = &progress {
         runtime = runtime.with_observer(Arc::clone(progress) as Arc<dyn Observer>);
@@ -166,10 +158,10 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
     if let Some(name) = save_as {
         let manager = manager.as_ref().expect("`--save` checked that the store opens");
         let description = args.description.or(unsaved.description).unwrap_or_default();
-        let location = manager
-            .save(name.as_str(), &ir, &description)
+        let saved = manager
+            .save(name.as_str(), &ir, Some(&description), SaveMode::New)
             .context("the run succeeded, but the workflow was not saved")?;
-        out.message(&format!("saved `{name}` (revision 1) to {location}"));
+        out.message(&format!("saved `{name}` (revision 1) to {}", saved.location));
     } else if let Some(manager) = &manager
         && !matches!(target, Target::Saved(_))
         && !args.no_save_prompt

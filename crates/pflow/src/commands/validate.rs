@@ -3,14 +3,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use pflow_exec::WorkflowOrigin;
-use pflow_ir::{Diagnostic, Diagnostics, WorkflowSource};
+use pflow_ir::{Diagnostic, Diagnostics};
 
 use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
 use crate::output::{Output, Style};
 use crate::report::CliError;
-use crate::{checks, exit, input};
+use crate::{exit, input};
 
 /// Check a workflow file and print every problem with its path and a hint
 ///
@@ -29,8 +28,8 @@ pub(crate) struct ValidateArgs {
     json: bool,
 }
 
-/// Runs `pflow validate`: every static check `run` and `workflow save` make (see
-/// [`crate::checks`]), against the saved workflows in the pflow home when it exists.
+/// Runs `pflow validate`: every static check `run` and `workflow save` make (the
+/// manager's `check`), against the saved workflows in the pflow home.
 pub(crate) fn run(args: ValidateArgs, global: &GlobalArgs, out: &Output) -> Outcome {
     let bytes = input::read_bytes(&args.file)?;
     let value = match pflow_ir::parse_json(&bytes) {
@@ -53,20 +52,16 @@ pub(crate) fn run(args: ValidateArgs, global: &GlobalArgs, out: &Output) -> Outc
             .into());
         }
     };
-    let origin = if input::is_stdin(&args.file) {
-        WorkflowOrigin::Inline
-    } else {
-        WorkflowOrigin::File(args.file.clone())
-    };
-    let manager = crate::store::open_existing(global);
-    let source = WorkflowSource::from_value(&value);
-    let diagnostics = checks::check(&source, None, &origin, manager.as_ref()).diagnostics;
+    let origin = input::origin(&args.file);
+    let manager = crate::store::open_for_checks(global);
+    let checked = manager.check(&value, &origin, None);
+    let diagnostics = checked.diagnostics();
     if args.json {
-        let text = serde_json::to_string_pretty(&diagnostics)
+        let text = serde_json::to_string_pretty(diagnostics)
             .expect("diagnostics always serialize to JSON");
         out.data(&text)?;
     } else {
-        print_human(&diagnostics, &input::label(&args.file), out);
+        print_human(diagnostics, &input::label(&args.file), out);
     }
     Ok(if diagnostics.has_errors() { exit::FAILURE } else { exit::SUCCESS })
 }

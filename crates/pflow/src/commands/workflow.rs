@@ -15,7 +15,6 @@ mod show;
 mod trash;
 
 use clap::{Args, Subcommand};
-use pflow_store::{StoreError, WorkflowManager};
 
 use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
@@ -52,21 +51,5 @@ pub(crate) fn run(args: WorkflowArgs, global: &GlobalArgs, out: &Output) -> Outc
         WorkflowCommand::History(args) => history::run(args, &manager, out),
         WorkflowCommand::Restore(args) => restore::run(args, &manager, out),
         WorkflowCommand::Trash(args) => trash::run(args, &manager, out),
-    }
-}
-
-/// Fails with `WorkflowNotFound` (and the closest saved names) unless `name` is stored.
-///
-/// An entry that exists but cannot be read counts as stored: `path` and `delete` are
-/// how a person repairs or removes it.
-fn require_existing(manager: &WorkflowManager, name: &str) -> Result<(), StoreError> {
-    if manager.exists(name)? {
-        return Ok(());
-    }
-    // `load` of an absent name is the manager's way to produce the not-found error with
-    // suggestions; if the workflow appeared meanwhile, it exists and that is fine too.
-    match manager.load(name) {
-        Ok(_) | Err(StoreError::Corrupt { .. }) => Ok(()),
-        Err(e) => Err(e),
     }
 }

@@ -225,7 +225,7 @@ fn save_many(sandbox: &Sandbox, count: usize) {
     for i in 0..count {
         let name = format!("a-rather-long-workflow-name-number-{i:05}");
         manager
-            .save(&name, &ir, "a description long enough to fill its column of the table")
+            .create(&name, &ir, "a description long enough to fill its column of the table")
             .unwrap();
     }
 }

@@ -5,8 +5,7 @@ use std::io::IsTerminal;
 
 use clap::Args;
 use inquire::InquireError;
-use pflow_ir::WorkflowName;
-use pflow_store::{IfCalled, StoreError, WorkflowManager};
+use pflow_store::{IfCalled, WorkflowManager};
 
 use crate::commands::Outcome;
 use crate::exit;
@@ -32,19 +31,15 @@ pub(crate) struct DeleteArgs {
 
 pub(super) fn run(args: DeleteArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     let name = args.name.as_str();
-    // Fail on a typo, or on a workflow others need, before asking anything.
-    super::require_existing(manager, name)?;
-    let callers = manager.callers(name)?;
-    if !callers.is_empty() && !args.force {
-        let name = WorkflowName::new(name)?;
-        return Err(StoreError::HasCallers { name, callers }.into());
-    }
+    let if_called = if args.force { IfCalled::DeleteAnyway } else { IfCalled::Refuse };
+    // Fail on a typo, or on a workflow others need, before asking anything; the delete
+    // itself checks again, in the same transaction as it deletes.
+    let callers = manager.check_delete(name, if_called)?;
     let question = format!("Delete workflow `{name}`? [y/N]");
     if !args.yes && !confirm(&question, &format!("delete `{name}`"), "delete")? {
         out.message(&format!("kept `{name}`"));
         return Ok(exit::SUCCESS);
     }
-    let if_called = if args.force { IfCalled::DeleteAnyway } else { IfCalled::Refuse };
     manager.delete(name, if_called)?;
     out.message(&format!(
         "deleted `{name}`: moved to the trash with its history \

@@ -15,7 +15,6 @@ pub(crate) struct PathArgs {
 }
 
 pub(super) fn run(args: PathArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
-    super::require_existing(manager, &args.name)?;
-    out.data(&manager.locate(&args.name)?.to_string())?;
+    out.data(&manager.locate_saved(&args.name)?.to_string())?;
     Ok(exit::SUCCESS)
 }

@@ -1,7 +1,7 @@
 //! `pflow workflow restore`: make an earlier revision of a saved workflow the newest.
 
 use clap::Args;
-use pflow_store::WorkflowManager;
+use pflow_store::{SaveOutcome, WorkflowManager};
 
 use crate::commands::Outcome;
 use crate::exit;
@@ -28,21 +28,18 @@ pub(crate) struct RestoreArgs {
 
 pub(super) fn run(args: RestoreArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     let name = args.name.as_str();
-    // The revision the restore starts from: what was read here, unless the caller says.
-    let expected = match args.expect_revision {
-        Some(expected) => expected,
-        None => manager.load(name)?.revision,
-    };
-    let doc = manager.restore_revision(name, args.revision, Some(expected))?;
-    if doc.revision == expected {
+    let saved = manager.restore_revision(name, args.revision, args.expect_revision)?;
+    let revision = saved.document.revision;
+    if saved.outcome == SaveOutcome::Unchanged {
         out.message(&format!(
-            "`{name}` already has the content of revision {} (revision {}): nothing changed",
-            args.revision, doc.revision
+            "`{name}` already has the content of revision {} (revision {revision}): nothing \
+             changed",
+            args.revision
         ));
     } else {
         out.message(&format!(
-            "restored revision {} of `{name}` as revision {}",
-            args.revision, doc.revision
+            "restored revision {} of `{name}` as revision {revision}",
+            args.revision
         ));
     }
     Ok(exit::SUCCESS)

@@ -3,14 +3,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use pflow_exec::WorkflowOrigin;
-use pflow_ir::{Diagnostics, WorkflowIr, WorkflowName, WorkflowSource};
-use pflow_store::{Location, StoreError, WorkflowManager};
+use pflow_ir::{Diagnostics, WorkflowName, WorkflowSource};
+use pflow_store::{SaveMode, SaveOutcome, Saved, StoreError, WorkflowManager};
 
 use crate::commands::Outcome;
 use crate::output::Output;
 use crate::report::CliError;
-use crate::{checks, exit, input};
+use crate::{exit, input};
 
 /// Validate a workflow file and save it under a name
 ///
@@ -47,45 +46,40 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
     // A stored document (as `show --json` prints it) is accepted too; its paths in
     // findings start with `ir.`, and its description is the default. The checks are
     // `validate`'s and `run`'s, with calls through the store checked from `name`.
-    let source = WorkflowSource::from_value(&value);
-    let origin = if input::is_stdin(&args.file) {
-        WorkflowOrigin::Inline
-    } else {
-        WorkflowOrigin::File(args.file.clone())
-    };
-    let checked = checks::check(&source, Some(&name), &origin, Some(manager));
-    out.diagnostics(&checked.diagnostics);
-    let ir = match checked.ir {
-        Some(ir) if !checked.diagnostics.has_errors() => ir,
-        _ => return Err(not_saved(&name, &checked.diagnostics, &label)),
+    let checked = manager.check(&value, &input::origin(&args.file), Some(&name));
+    out.diagnostics(checked.diagnostics());
+    let seen = checked.diagnostics().clone();
+    let ir = match checked.into_valid() {
+        Ok((ir, _warnings)) => ir,
+        Err(diagnostics) => return Err(not_saved(&name, &diagnostics, &label)),
     };
 
-    let description = args.description.or(source.description.map(str::to_owned));
-    let saved = if args.force {
-        replace(manager, &name, &ir, description, args.expect_revision)
+    let source = WorkflowSource::from_value(&value);
+    let description = args.description.or_else(|| source.description.map(str::to_owned));
+    let mode = if args.force {
+        SaveMode::Replace { expected_revision: args.expect_revision }
     } else {
-        manager
-            .save(name.as_str(), &ir, description.as_deref().unwrap_or(""))
-            .map(|location| Saved { revision: 1, location, changed: true })
+        SaveMode::New
     };
-    match saved {
-        Ok(Saved { revision, location, changed: true }) => {
-            out.message(&format!("saved `{name}` (revision {revision}) to {location}"));
-            Ok(exit::SUCCESS)
-        }
-        Ok(Saved { revision, location, changed: false }) => {
+    match manager.save(name.as_str(), &ir, description.as_deref(), mode) {
+        Ok(Saved { outcome: SaveOutcome::Unchanged, document, location }) => {
             out.message(&format!(
-                "`{name}` is unchanged (revision {revision}) at {location}: same IR and description"
+                "`{name}` is unchanged (revision {}) at {location}: same IR and description",
+                document.revision
             ));
             Ok(exit::SUCCESS)
         }
+        Ok(Saved { document, location, .. }) => {
+            out.message(&format!("saved `{name}` (revision {}) to {location}", document.revision));
+            Ok(exit::SUCCESS)
+        }
         // The saved workflows it calls changed since the checks above (the manager checks
-        // again under its lock). Its findings repeat the warnings printed above.
+        // again inside the transaction that writes). Only what is new is printed.
         Err(StoreError::InvalidWorkflow { diagnostics, .. }) => {
-            let diagnostics = checks::within(source.path_prefix, diagnostics);
+            let diagnostics = diagnostics.within(source.path_prefix);
             let new: Diagnostics = diagnostics
                 .iter()
-                .filter(|d| !checked.diagnostics.iter().any(|seen| seen == *d))
+                .filter(|d| !seen.iter().any(|s| s == *d))
                 .cloned()
                 .collect::<Vec<_>>()
                 .into();
@@ -93,51 +87,6 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
             Err(not_saved(&name, &diagnostics, &label))
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// What a save did.
-struct Saved {
-    /// The revision the workflow is at now.
-    revision: u64,
-    /// Where it lives.
-    location: Location,
-    /// False when the content was the same and no revision was made.
-    changed: bool,
-}
-
-/// Updates `name` from the revision it holds now (or `expected`), or creates it.
-fn replace(
-    manager: &WorkflowManager,
-    name: &WorkflowName,
-    ir: &WorkflowIr,
-    description: Option<String>,
-    expected: Option<u64>,
-) -> Result<Saved, StoreError> {
-    match manager.load(name.as_str()) {
-        Ok(current) => {
-            let description = description.unwrap_or(current.description);
-            let expected = expected.unwrap_or(current.revision);
-            let doc = manager.update(name.as_str(), ir, &description, expected)?;
-            // An update with the same content makes no revision: the store hands back the
-            // document at the revision we expected.
-            let changed = doc.revision != expected;
-            Ok(Saved { revision: doc.revision, location: manager.locate(name.as_str())?, changed })
-        }
-        Err(StoreError::WorkflowNotFound { .. }) if expected.is_none() => {
-            let description = description.unwrap_or_default();
-            match manager.save(name.as_str(), ir, &description) {
-                Ok(location) => Ok(Saved { revision: 1, location, changed: true }),
-                // Someone created it between our look and our write: theirs stays, and
-                // the caller hears of the race as a conflict with "absent" (revision 0).
-                Err(StoreError::WorkflowExists { name }) => {
-                    let actual = manager.load(name.as_str()).map_or(1, |d| d.revision);
-                    Err(StoreError::Conflict { name, expected: 0, actual })
-                }
-                Err(e) => Err(e),
-            }
-        }
-        Err(e) => Err(e),
     }
 }
 
