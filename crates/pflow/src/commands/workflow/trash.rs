@@ -81,9 +81,7 @@ pub(super) fn run(args: TrashArgs, manager: &WorkflowManager, out: &Output) -> O
 
 fn list(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     let listing = manager.trash()?;
-    for problem in &listing.problems {
-        out.warning(&format!("skipped {}: {}", problem.location, problem.reason));
-    }
+    crate::commands::warn_skipped(out, &listing.problems);
     if args.json {
         let json = serde_json::to_string_pretty(&listing.entries).expect("trash entries serialize");
         out.data(&json)?;
