@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use pflow_ir::NodeCatalog;
+use pflow_ir::{Lines, NodeCatalog, escape_controls};
 use pflow_store::{Listing, Problem, WorkflowManager};
 use serde::{Deserialize, Serialize};
 
@@ -123,6 +123,9 @@ impl DiscoveryContext {
     }
 }
 
+/// The markdown escapes control characters in every name and description (`\u{1b}`), so a
+/// stored description cannot act on the terminal it is printed to; the fields themselves,
+/// and so the JSON form, hold the text as stored.
 impl fmt::Display for DiscoveryContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "# Node types")?;
@@ -138,12 +141,12 @@ impl fmt::Display for DiscoveryContext {
         }
         for category in &self.categories {
             writeln!(f)?;
-            writeln!(f, "## {}", category.name)?;
+            writeln!(f, "## {}", safe(&category.name))?;
             writeln!(f)?;
             for node in &category.nodes {
-                write!(f, "- `{}`", node.name)?;
+                write!(f, "- `{}`", safe(&node.name))?;
                 if !node.description.is_empty() {
-                    write!(f, ": {}", node.description)?;
+                    write!(f, ": {}", safe(&node.description))?;
                 }
                 writeln!(f)?;
             }
@@ -163,9 +166,9 @@ impl fmt::Display for DiscoveryContext {
             writeln!(f)?;
         }
         for workflow in &self.workflows {
-            write!(f, "- `{}` (workflow)", workflow.name)?;
+            write!(f, "- `{}` (workflow)", safe(&workflow.name))?;
             if !workflow.description.is_empty() {
-                write!(f, ": {}", workflow.description)?;
+                write!(f, ": {}", safe(&workflow.description))?;
             }
             writeln!(f)?;
             if !workflow.inputs.is_empty() {
@@ -174,7 +177,7 @@ impl fmt::Display for DiscoveryContext {
                     .iter()
                     .map(|i| if i.required { i.name.clone() } else { format!("{}?", i.name) })
                     .collect();
-                writeln!(f, "  inputs: {}", inputs.join(", "))?;
+                writeln!(f, "  inputs: {}", safe(&inputs.join(", ")))?;
             }
         }
 
@@ -191,4 +194,9 @@ impl fmt::Display for DiscoveryContext {
         }
         Ok(())
     }
+}
+
+/// One line of stored text, safe to print: control characters shown as escapes.
+fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(text, Lines::One)
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use pflow_ir::{Document, NodeCatalog, NodeSpec, ValueType};
+use pflow_ir::{Document, Lines, NodeCatalog, NodeSpec, ValueType, escape_controls};
 use pflow_store::{StoreError, WorkflowManager};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -173,6 +173,10 @@ impl PlanningContext {
     }
 }
 
+/// The markdown escapes control characters in every name, description and default
+/// (`\u{1b}`; a whole description keeps its lines and tabs), so stored text cannot act on
+/// the terminal it is printed to; the fields themselves, and so the JSON form, hold the
+/// text as stored.
 impl fmt::Display for PlanningContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
@@ -211,10 +215,10 @@ impl fmt::Display for PlanningContext {
 }
 
 fn write_node(f: &mut fmt::Formatter<'_>, node: &NodeSpec) -> fmt::Result {
-    writeln!(f, "## `{}`", node.name)?;
+    writeln!(f, "## `{}`", escape_controls(&node.name, Lines::One))?;
     writeln!(f)?;
     if !node.description.trim().is_empty() {
-        writeln!(f, "{}", node.description.trim())?;
+        writeln!(f, "{}", escape_controls(node.description.trim(), Lines::Many))?;
         writeln!(f)?;
     }
     if node.params.is_empty() {
@@ -241,10 +245,10 @@ fn write_node(f: &mut fmt::Formatter<'_>, node: &NodeSpec) -> fmt::Result {
 }
 
 fn write_workflow(f: &mut fmt::Formatter<'_>, workflow: &WorkflowInterface) -> fmt::Result {
-    writeln!(f, "## `{}` (workflow)", workflow.name)?;
+    writeln!(f, "## `{}` (workflow)", escape_controls(&workflow.name, Lines::One))?;
     writeln!(f)?;
     if !workflow.description.is_empty() {
-        writeln!(f, "{}", workflow.description)?;
+        writeln!(f, "{}", escape_controls(&workflow.description, Lines::Many))?;
         writeln!(f)?;
     }
     if workflow.inputs.is_empty() {
@@ -276,19 +280,25 @@ fn item(
     default: Option<&Value>,
     description: &str,
 ) -> fmt::Result {
-    write!(f, "- `{name}` ({}", ty.map_or("any", ValueType::as_str))?;
+    write!(
+        f,
+        "- `{}` ({}",
+        escape_controls(name, Lines::One),
+        ty.map_or("any", ValueType::as_str)
+    )?;
     match required {
         Some(true) => write!(f, ", required")?,
         Some(false) => write!(f, ", optional")?,
         None => {}
     }
     if let Some(default) = default {
-        write!(f, ", default `{}`", json_inline(default))?;
+        // JSON escapes the C0 controls in strings, not DEL, C1 or bidirectional ones.
+        write!(f, ", default `{}`", escape_controls(&json_inline(default), Lines::One))?;
     }
     write!(f, ")")?;
     let description = one_line(description);
     if !description.is_empty() {
-        write!(f, ": {description}")?;
+        write!(f, ": {}", escape_controls(&description, Lines::One))?;
     }
     writeln!(f)
 }

@@ -1,5 +1,5 @@
 //! The pflow workflow IR: types, workflow names, stored documents, node interfaces,
-//! validation and templates.
+//! validation, templates, and text made safe to show.
 //!
 //! This crate does no IO. Everything here is a type or a pure function, so the store, the
 //! runtime, the planner context and the CLI all agree on one definition of a workflow.
@@ -12,6 +12,7 @@ mod name;
 mod spec;
 mod suggest;
 pub mod template;
+mod text;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
@@ -21,6 +22,7 @@ pub use json::{JsonError, MAX_IR_DEPTH, MAX_JSON_DEPTH, parse_json};
 pub use name::{MAX_NAME_LEN, NameError, WorkflowName};
 pub use spec::{NodeCatalog, NodeSpec, OutputDecl, ParamSpec};
 pub use suggest::closest;
+pub use text::{Lines, escape_controls};
 pub use validate::{
     Checked, ValidIr, WorkflowCall, WorkflowSource, validate_ir, validate_value,
     workflow_call_sites, workflow_calls,

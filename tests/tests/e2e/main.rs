@@ -2,6 +2,7 @@
 //! processes, each test with its own temporary pflow home.
 
 mod context;
+mod hostile_text;
 mod nested;
 mod prompt_progress;
 mod prompt_pty;

@@ -74,9 +74,7 @@ fn discover(
     out: &Output,
 ) -> Outcome {
     let context = pflow_context::discover(catalog, manager)?;
-    for problem in &context.skipped {
-        out.warning(&format!("skipped {}: {}", problem.location, problem.reason));
-    }
+    crate::commands::warn_skipped(out, &context.skipped);
     if args.json {
         out.data(&serde_json::to_string_pretty(&context).expect("a context serializes to JSON"))?;
     } else {

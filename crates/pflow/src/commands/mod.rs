@@ -7,6 +7,9 @@ pub(crate) mod run;
 pub(crate) mod validate;
 pub(crate) mod workflow;
 
+use pflow_ir::{Lines, escape_controls};
+use pflow_store::Problem;
+
 use crate::cli::{Cli, Command};
 use crate::output::Output;
 
@@ -33,5 +36,18 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Outcome {
         Command::Nodes(args) => nodes::run(args, out),
         Command::Completions(args) => completions::run(&args, out),
         Command::Complete(args) => completions::complete(&args, &cli.global, out),
+    }
+}
+
+/// Reports store entries that a listing skipped, one `warning: skipped LOCATION: REASON`
+/// line each.
+///
+/// The location is a file name that anyone with access to the store chose and the reason
+/// may quote it, so control characters in either are shown as escapes (`\u{1b}`).
+pub(crate) fn warn_skipped(out: &Output, problems: &[Problem]) {
+    for problem in problems {
+        let location = escape_controls(&problem.location, Lines::One);
+        let reason = escape_controls(&problem.reason, Lines::One);
+        out.warning(&format!("skipped {location}: {reason}"));
     }
 }

@@ -702,6 +702,38 @@ fn trash_purge_asks_and_deletes_for_good() {
 }
 
 #[test]
+fn trash_list_tells_an_empty_trash_from_one_it_cannot_read() {
+    let sandbox = with_two_saved();
+    sandbox.run(&["workflow", "delete", "hello", "--yes"]);
+    sandbox.run(&["workflow", "delete", "fix-issue", "--yes"]);
+    let trash = sandbox.home().join("workflows/.trash");
+    let mut files: Vec<_> = std::fs::read_dir(&trash).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    std::fs::write(&files[0], "{ \"name\": ").unwrap();
+    let listed = sandbox.run(&["workflow", "trash", "list"]);
+    assert!(listed.contains("\nhello  "), "the readable entry is still listed: {listed}");
+    std::fs::write(&files[1], "").unwrap();
+    let listed = sandbox.run(&["workflow", "trash", "list"]);
+    let file = |i: usize| files[i].file_name().unwrap().to_str().unwrap().to_owned();
+    let listed = listed.replace(&file(0), "[FIRST]").replace(&file(1), "[SECOND]");
+    assert_snapshot!(listed, @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        warning: skipped [HOME]/workflows/.trash/[FIRST]: invalid JSON at line 1, column 10: EOF while parsing a value
+        warning: skipped [HOME]/workflows/.trash/[SECOND]: invalid JSON at line 1, column 0: EOF while parsing a value
+        no readable entry in the trash: 2 entries could not be read
+        "#);
+    let json = sandbox.run(&["workflow", "trash", "list", "--json"]);
+    assert!(json.contains("--- stdout\n[]\n"), "{json}");
+    assert!(
+        json.ends_with("no readable entry in the trash: 2 entries could not be read\n"),
+        "{json}"
+    );
+}
+
+#[test]
 fn delete_refuses_a_workflow_that_others_call() {
     let sandbox = with_two_saved();
     sandbox.file("calls.json", CALLS_HELLO);

@@ -26,9 +26,7 @@ pub(crate) struct HistoryArgs {
 
 pub(super) fn run(args: HistoryArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     let history = manager.history(&args.name)?;
-    for problem in &history.problems {
-        out.warning(&format!("skipped {}: {}", problem.location, problem.reason));
-    }
+    crate::commands::warn_skipped(out, &history.problems);
     let summaries = history.summaries();
     if args.json {
         let json = serde_json::to_string_pretty(&summaries).expect("summaries serialize to JSON");

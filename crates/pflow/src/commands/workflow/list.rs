@@ -26,9 +26,7 @@ pub(crate) struct ListArgs {
 
 pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     let listing = manager.list_all()?;
-    for problem in &listing.problems {
-        out.warning(&format!("skipped {}: {}", problem.location, problem.reason));
-    }
+    crate::commands::warn_skipped(out, &listing.problems);
     let words: Vec<String> = args.filter.iter().map(|w| w.to_lowercase()).collect();
     let shown: Vec<&Summary> = listing.workflows.iter().filter(|s| matches(s, &words)).collect();
 

@@ -1,7 +1,9 @@
 //! `pflow workflow show`: one saved workflow, for people or as JSON.
 
+use std::borrow::Cow;
+
 use clap::Args;
-use pflow_ir::{Document, InputSpec, OutputSpec, WorkflowName};
+use pflow_ir::{Document, InputSpec, Lines, OutputSpec, WorkflowName, escape_controls};
 use pflow_store::WorkflowManager;
 
 use crate::commands::Outcome;
@@ -45,11 +47,17 @@ pub(super) fn run(args: ShowArgs, manager: &WorkflowManager, out: &Output) -> Ou
 
 /// The human view of a document (revision `doc.revision` of a workflow now at `current`,
 /// called by `callers`).
+///
+/// Every field comes from the stored document, so control characters in it are shown as
+/// escapes (`\u{1b}`): the description keeps its lines and tabs, a table cell or the
+/// `run it` line stays on its line.
 fn describe(doc: &Document, location: &str, callers: &[WorkflowName], current: u64) -> String {
     let mut text = String::new();
     let mut field = |label: &str, value: &str| {
-        let mut lines = value.lines();
-        let first = format!("{label:<12} {}", lines.next().unwrap_or(""));
+        // Split first, then escape each line, so that a `\r\n` line end is a line end
+        // and not an escaped `\r`.
+        let mut lines = value.lines().map(|line| escape_controls(line, Lines::Many));
+        let first = format!("{label:<12} {}", lines.next().unwrap_or_default());
         text.push_str(first.trim_end());
         text.push('\n');
         for line in lines {
@@ -82,7 +90,7 @@ fn describe(doc: &Document, location: &str, callers: &[WorkflowName], current: u
     push_rows(&mut text, &outputs);
 
     text.push_str("\nrun it:\n  ");
-    text.push_str(&example(doc));
+    text.push_str(&escape_controls(&example(doc), Lines::One));
     text.push('\n');
     text
 }
@@ -109,12 +117,17 @@ fn output_row(name: &str, spec: &OutputSpec) -> [String; 4] {
     [name.to_owned(), ty, source, spec.description.clone().unwrap_or_default()]
 }
 
-/// Indented, aligned rows; `  (none)` when there are none.
+/// Indented, aligned rows, control characters in cells shown as escapes; `  (none)` when
+/// there are none.
 fn push_rows(text: &mut String, rows: &[[String; 4]]) {
     if rows.is_empty() {
         text.push_str("  (none)\n");
         return;
     }
+    let rows: Vec<[Cow<'_, str>; 4]> = rows
+        .iter()
+        .map(|row| row.each_ref().map(|cell| escape_controls(cell, Lines::One)))
+        .collect();
     let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
     let (w0, w1, w2) = (width(0), width(1), width(2));
     for [a, b, c, d] in rows {

@@ -81,9 +81,7 @@ pub(super) fn run(args: TrashArgs, manager: &WorkflowManager, out: &Output) -> O
 
 fn list(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     let listing = manager.trash()?;
-    for problem in &listing.problems {
-        out.warning(&format!("skipped {}: {}", problem.location, problem.reason));
-    }
+    crate::commands::warn_skipped(out, &listing.problems);
     if args.json {
         let json = serde_json::to_string_pretty(&listing.entries).expect("trash entries serialize");
         out.data(&json)?;
@@ -91,7 +89,7 @@ fn list(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
         out.data(&table(&listing.entries))?;
     }
     if listing.entries.is_empty() {
-        out.message("the trash is empty");
+        out.message(&empty_trash_message(listing.problems.len()));
     }
     Ok(exit::SUCCESS)
 }
@@ -141,6 +139,16 @@ fn purge(args: PurgeArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     Ok(exit::SUCCESS)
 }
 
+/// What `trash list` says when it lists no entry: the trash is empty only when nothing
+/// was skipped either.
+fn empty_trash_message(unreadable: usize) -> String {
+    match unreadable {
+        0 => "the trash is empty".to_owned(),
+        1 => "no readable entry in the trash: 1 entry could not be read".to_owned(),
+        n => format!("no readable entry in the trash: {n} entries could not be read"),
+    }
+}
+
 /// An aligned table with a header: name, deletion time, revision, description.
 fn table(entries: &[TrashEntry]) -> String {
     let rows: Vec<[String; 4]> = entries
@@ -155,4 +163,21 @@ fn table(entries: &[TrashEntry]) -> String {
         })
         .collect();
     crate::table::render(["NAME", "DELETED", "REVISION", "DESCRIPTION"], &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::empty_trash_message;
+
+    #[track_caller]
+    fn check(unreadable: usize, expected: &str) {
+        assert_eq!(empty_trash_message(unreadable), expected);
+    }
+
+    #[test]
+    fn an_empty_listing_says_whether_entries_were_skipped() {
+        check(0, "the trash is empty");
+        check(1, "no readable entry in the trash: 1 entry could not be read");
+        check(3, "no readable entry in the trash: 3 entries could not be read");
+    }
 }
