@@ -3,8 +3,9 @@
 //!
 //! `cargo bench -p pflow-exec --bench chain`; divide the median by the node count.
 
-use pflow_exec::{Runtime, WorkflowOrigin};
+use pflow_exec::Runtime;
 use pflow_ir::{Edge, Node, WorkflowIr};
+use pflow_store::Origin;
 use serde_json::{Map, json};
 
 fn main() {
@@ -37,10 +38,11 @@ fn echo_chain(len: usize) -> WorkflowIr {
 
 #[divan::bench(args = [100, 10_000], sample_count = 20)]
 fn run_echo_chain(bencher: divan::Bencher<'_, '_>, len: usize) {
-    let ir = echo_chain(len);
     let runtime = Runtime::builtin();
+    let checked = pflow_ir::validate_ir(echo_chain(len), Some(runtime.catalog()));
+    let (ir, _warnings) = checked.into_valid().expect("the chain is valid");
     bencher.counter(divan::counter::ItemsCount::new(len)).bench(|| {
-        let out = runtime.run(&ir, Map::new(), &WorkflowOrigin::Inline).expect("the chain runs");
+        let out = runtime.run(&ir, Map::new(), &Origin::Inline).expect("the chain runs");
         assert_eq!(out.nodes_run, len);
         out
     });

@@ -266,6 +266,11 @@ const MAX_INLINE_DEPTH: usize = pflow_ir::MAX_IR_DEPTH / 4;
 /// the calls — through saved workflows, files and inline children — must never come back
 /// to one of `roots` (the identities of the workflow being checked) or loop elsewhere.
 ///
+/// With `saved_as` (the workflow is about to be saved under that name), every relative
+/// `workflow_ref` of `ir` itself is a finding too, since a saved workflow has nothing to
+/// resolve it against; it is still followed from `anchor` when that is a directory, so
+/// that a cycle through it is reported as well.
+///
 /// Returns each finding with the path of the param it is about, in document order. Each
 /// saved workflow and file is read at most once. Problems deeper in the graph (a missing
 /// callee of a callee) belong to the workflow that has them and are not reported; only a
@@ -275,8 +280,10 @@ pub(crate) fn check_calls(
     ir: &WorkflowIr,
     roots: Vec<Identity>,
     anchor: &Anchor,
+    saved_as: Option<&WorkflowName>,
 ) -> Vec<(String, CallFinding)> {
-    let mut walk = Walk { lookup, done: HashSet::new(), stack: roots, findings: Vec::new() };
+    let mut walk =
+        Walk { lookup, done: HashSet::new(), stack: roots, findings: Vec::new(), saved_as };
     let root_label =
         walk.stack.first().map_or_else(|| "(this workflow)".to_owned(), |i| i.to_string());
     let mut chain = vec![root_label];
@@ -357,6 +364,8 @@ struct Walk<'l> {
     stack: Vec<Identity>,
     /// The findings at the top level.
     findings: Vec<(String, CallFinding)>,
+    /// The name the workflow being checked is about to be saved under.
+    saved_as: Option<&'l WorkflowName>,
 }
 
 /// What the memo knows a workflow by.
@@ -378,6 +387,17 @@ impl Walk<'_> {
         top: bool,
     ) -> Result<(), String> {
         for site in sites(ir) {
+            if top
+                && let (Some(workflow), Target::File(reference)) = (self.saved_as, &site.target)
+                && Path::new(reference).is_relative()
+                && !matches!(anchor, Anchor::Saved(_))
+            {
+                let relative = RelativeRefError {
+                    workflow: workflow.clone(),
+                    reference: (*reference).to_owned(),
+                };
+                self.findings.push((site.path.clone(), CallFinding::Relative(relative)));
+            }
             let depth = chain.len();
             chain.extend(std::iter::repeat_n(INLINE.to_owned(), site.inline_depth));
             let result = self.follow(&site.target, anchor, chain, top);

@@ -406,8 +406,15 @@ impl FsStore {
     /// vouch for, and refreshes the index when anything was read or removed.
     fn list_indexed(&self) -> StoreResult<Listing> {
         let index_path = self.dir.join(INDEX_FILE);
+        // A damaged index is rebuilt; something other than a file in its place is left
+        // alone, and the listing says so.
+        let mut index_refused = None;
         let index_bytes = match self.fs.read_file(&index_path, MAX_INDEX_BYTES) {
             Ok((bytes, _)) => bytes,
+            Err(ReadFileError::NotRegular { kind }) => {
+                index_refused = Some(layout(&index_path, kind, "a regular file"));
+                Vec::new()
+            }
             Err(_) => Vec::new(),
         };
         let (entries, mut old) = self.scan_and_decode(&index_bytes);
@@ -446,7 +453,7 @@ impl FsStore {
             }
         }
         if !to_read.is_empty() || records.len() != old_len {
-            self.refresh(&mut listing, &mut records, to_read, &index_path);
+            self.refresh(&mut listing, &mut records, to_read, &index_path, index_refused);
         }
         // Sorting the small records (the summaries stay boxed) by name puts the
         // summaries in order as they are moved out.
@@ -493,14 +500,19 @@ impl FsStore {
         records: &mut Vec<Record>,
         to_read: Vec<(String, WorkflowName)>,
         index_path: &Path,
+        index_refused: Option<StoreError>,
     ) {
         // The reference time, on the filesystem's own clock and with its granularity,
         // taken before any file is read: a file whose timestamps are older than this
         // cannot change later without its timestamps changing too.
-        let mut temp = match self.new_temp() {
+        let temp = match index_refused {
+            Some(refused) => Err(refused),
+            None => self.new_temp(),
+        };
+        let mut temp = match temp {
             Ok(temp) => Some(temp),
-            // The index is a cache: without a usable temp directory it is not written,
-            // and the listing says why.
+            // The index is a cache: without a usable temp directory, or with something
+            // else in its place, it is not written, and the listing says why.
             Err(StoreError::Layout { location, reason }) => {
                 listing.problems.push(Problem {
                     location,

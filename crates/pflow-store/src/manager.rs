@@ -331,6 +331,7 @@ impl WorkflowManager {
                     &doc.ir,
                     vec![Identity::Saved(name.clone())],
                     &Anchor::Saved(name.clone()),
+                    None,
                 )
                 .into_iter()
                 .filter(|(_, f)| matches!(f, CallFinding::Cycle(_)))
@@ -608,19 +609,20 @@ fn call_findings(
     origin: &Origin,
     save_as: Option<&WorkflowName>,
 ) -> Vec<(String, CallFinding)> {
+    // The first root names the workflow in cycle chains: its file or saved name, else the
+    // name it is being saved under.
     let mut roots = Vec::new();
-    let anchor = match save_as {
-        Some(name) => {
-            roots.push(Identity::Saved(name.clone()));
-            Anchor::Saved(name.clone())
-        }
-        None => origin.anchor(),
-    };
     let identity = origin.identity();
-    if !roots.iter().any(|r| r.same(&identity)) {
+    if !matches!(identity, Identity::Inline) {
         roots.push(identity);
     }
-    calls::check_calls(lookup, ir, roots, &anchor)
+    if let Some(name) = save_as {
+        let saved = Identity::Saved(name.clone());
+        if !roots.iter().any(|r| r.same(&saved)) {
+            roots.push(saved);
+        }
+    }
+    calls::check_calls(lookup, ir, roots, &origin.anchor(), save_as)
 }
 
 /// Fails with `Conflict` unless `current` is at `expected` (when one is given).

@@ -239,7 +239,7 @@ fn plan_of_a_corrupt_workflow_fails_cleanly() {
         --- stderr
         error: failed to read saved workflow `broken`
         caused by: corrupt workflow entry `[HOME]/workflows/broken.json`: invalid JSON at line 1, column 14: EOF while parsing a string
-        hint: repair the file by hand, or delete it with `pflow workflow delete NAME --yes`
+        hint: repair the file by hand, or move it to the trash with `pflow workflow delete broken --yes`
     "#);
 }
 

@@ -12,6 +12,7 @@ mod store_concurrency;
 mod store_crash;
 mod store_hostile;
 mod store_mounts;
+mod store_owned;
 mod store_prompt;
 mod store_support;
 mod validate;

@@ -93,29 +93,61 @@ fn a_failing_child_names_the_chain_or_takes_the_error_edge() {
     );
 }
 
+/// A stored document holding `ir`, as the store writes it, planted by hand under `name`.
+fn plant(home: &TestHome, name: &str, ir: &Value) {
+    let workflows = home.workflows();
+    std::fs::create_dir_all(&workflows).unwrap();
+    let doc = json!({"name": name, "description": "", "version": "1.0.0", "revision": 1,
+        "created_at": "2025-01-29T10:00:00Z", "updated_at": "2025-01-29T10:00:00Z", "ir": ir});
+    std::fs::write(workflows.join(format!("{name}.json")), doc.to_string()).unwrap();
+}
+
 #[test]
-fn a_cycle_through_a_name_and_a_file_is_caught_at_run_time() {
+fn a_cycle_through_a_name_and_a_file_is_refused_by_validate_save_and_run() {
     let home = TestHome::new();
     let dir = tempfile::tempdir().unwrap();
     let back = dir.path().join("back.json");
-    std::fs::write(
-        &back,
-        json!({"ir_version": "0.1.0",
-            "nodes": [{"id": "again", "type": "workflow", "params": {"workflow_name": "loop-a"}}]})
-        .to_string(),
-    )
-    .unwrap();
-    save(
-        &home,
-        "loop-a",
-        &json!({"ir_version": "0.1.0",
-        "nodes": [{"id": "out", "type": "workflow", "params": {"workflow_ref": back.to_str().unwrap()}}]}),
+    let calls_loop_a = json!({"ir_version": "0.1.0",
+        "nodes": [{"id": "again", "type": "workflow", "params": {"workflow_name": "loop-a"}}]});
+    std::fs::write(&back, calls_loop_a.to_string()).unwrap();
+    let calls_back = json!({"ir_version": "0.1.0",
+        "nodes": [{"id": "out", "type": "workflow", "params": {"workflow_ref": back.to_str().unwrap()}}]});
+    save(&home, "loop-a", &json!({"ir_version": "0.1.0", "nodes": [{"id": "e", "type": "echo"}]}));
+
+    // Saving `loop-a` so that it calls the file that calls it back is refused, and what
+    // was saved stays.
+    let run = home.run_with_stdin(
+        ["workflow", "save", "-", "--name", "loop-a", "--force"],
+        calls_back.to_string().as_bytes(),
     );
+    assert_eq!(
+        run.transcript(),
+        format!(
+            "exit: 1\n--- stdout\n--- stderr\nerror: nodes[0].params.workflow_ref: workflow call \
+             cycle: loop-a -> {} -> loop-a\n  hint: a workflow cannot call itself, directly or \
+             through others\nerror: workflow `loop-a` was not saved: 1 error in stdin\n",
+            back.display()
+        )
+    );
+    assert_eq!(home.run(["workflow", "show", "loop-a", "--json"]).stdout.matches("\"echo\"").count(), 1);
+
+    // The same cycle planted by hand is found by `validate` of a file on the way, and
+    // `run` refuses it before any node runs.
+    plant(&home, "loop-a", &calls_back);
+    let front = dir.path().join("front.json");
+    std::fs::write(&front, calls_back.to_string()).unwrap();
+    let run = home.run(["validate", front.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let chain = format!("{} -> {} -> loop-a -> {}", front.display(), back.display(), back.display());
+    assert!(run.stderr.contains(&format!("workflow call cycle: {chain}")), "{}", run.transcript());
     let run = home.run(["run", "loop-a"]);
     assert_eq!(
         run.transcript(),
         format!(
-            "exit: 1\n--- stdout\n--- stderr\nerror: out > again: workflow call cycle: loop-a -> {} -> loop-a\n",
+            "exit: 1\n--- stdout\n--- stderr\nerror: nodes[0].params.workflow_ref: workflow call \
+             cycle: loop-a -> {} -> loop-a\n  hint: a workflow cannot call itself, directly or \
+             through others\nerror: workflow `loop-a` is invalid: 1 error\nhint: fix the problems \
+             above; `pflow validate FILE` checks a file without running it\n",
             back.display()
         )
     );

@@ -3,11 +3,14 @@
 
 use std::path::Path;
 
-use pflow_exec::{ExecError, Runtime, WorkflowOrigin, check_refs};
-use pflow_store::{StoreError, WorkflowManager};
+use pflow_exec::{ExecError, Runtime};
+use pflow_ir::WorkflowName;
+use pflow_store::{Origin, StoreError, WorkflowManager, WorkflowResolver};
 use serde_json::{Value, json};
 
-use crate::support::{error, ir, memory_manager, outputs, plant, run, run_with, write_json};
+use crate::support::{
+    error, ir, memory_manager, outputs, plant, run, run_with, valid, write_json,
+};
 
 /// A child that greets `name` (required) with an optional `punct` (default `!`).
 fn greet_child() -> Value {
@@ -35,7 +38,7 @@ fn greet_parent(call_params: Value) -> Value {
 }
 
 fn runtime_with(manager: &WorkflowManager) -> Runtime {
-    Runtime::builtin().with_manager(manager.clone())
+    Runtime::builtin().with_resolver(std::sync::Arc::new(manager.clone()))
 }
 
 #[test]
@@ -56,9 +59,11 @@ fn output_mapping_returns_only_the_mapped_outputs() {
     let manager = memory_manager();
     manager.create("greet", &ir(greet_child()), "").unwrap();
     let call = |mapping: Value| {
-        json!({"ir_version": "0.1.0", "nodes": [{"id": "call", "type": "workflow", "params": {
-            "workflow_name": "greet", "param_mapping": {"name": "Bo", "punct": "?"},
-            "output_mapping": mapping}}]})
+        let mut params = json!({"workflow_name": "greet", "param_mapping": {"name": "Bo", "punct": "?"}});
+        if !mapping.is_null() {
+            params["output_mapping"] = mapping;
+        }
+        json!({"ir_version": "0.1.0", "nodes": [{"id": "call", "type": "workflow", "params": params}]})
     };
     let runtime = runtime_with(&manager);
     let out = run_with(&runtime, call(json!({"greeting": "text"})), json!({}));
@@ -158,7 +163,7 @@ fn by_reference_relative_to_the_referencing_file() {
     }});
     write_json(&parent_path, &parent);
     let result =
-        Runtime::builtin().run(&ir(parent), Default::default(), &WorkflowOrigin::File(parent_path));
+        Runtime::builtin().run(&valid(parent), Default::default(), &Origin::File(parent_path));
     assert_eq!(outputs(result), json!({"direct": "Hello, Cy.", "wrapped": "[Hello, Di!]"}));
     // An absolute reference works from anywhere.
     let absolute = json!({"ir_version": "0.1.0", "nodes": [{"id": "c", "type": "workflow", "params": {
@@ -251,8 +256,9 @@ fn save_chain(manager: &WorkflowManager, n: usize, max_depth: Option<u64>) {
 }
 
 fn run_saved(manager: &WorkflowManager, name: &str) -> Result<pflow_exec::RunOutput, ExecError> {
-    let ir = manager.load_ir(name).unwrap();
-    runtime_with(manager).run(&ir, Default::default(), &WorkflowOrigin::Saved(name.to_owned()))
+    let name = WorkflowName::new(name).unwrap();
+    let ir = manager.resolve(&name).unwrap();
+    runtime_with(manager).run(&ir, Default::default(), &Origin::Saved(name))
 }
 
 #[test]
@@ -341,6 +347,12 @@ fn cycles_by_name_are_caught_at_run_time() {
     assert_eq!(err.to_string(), "call > call > call: workflow call cycle: ping -> pong -> ping");
 }
 
+/// The findings of the static checks on `value` from `origin`, as `path: message`.
+fn call_findings(value: &Value, origin: &Origin) -> Vec<String> {
+    let checked = memory_manager().check(value, origin, None);
+    checked.diagnostics().iter().map(ToString::to_string).collect()
+}
+
 /// Writes `name.json` in `dir`: one node referencing `target`.
 fn write_ref(dir: &Path, name: &str, target: &str) -> Value {
     let value = json!({"ir_version": "0.1.0",
@@ -369,22 +381,22 @@ fn cycles_by_reference_are_found_statically_and_at_run_time() {
         ),
         ("one", &one, format!("{} -> {} -> {} -> {}", p("one"), p("two"), p("three"), p("one"))),
     ] {
-        let origin = WorkflowOrigin::File(d.join(format!("{name}.json")));
-        let found: Vec<String> =
-            check_refs(&ir(value.clone()), &origin).iter().map(ToString::to_string).collect();
+        let origin = Origin::File(d.join(format!("{name}.json")));
+        let found = call_findings(&value, &origin);
         assert_eq!(found, [format!("nodes[0].params.workflow_ref: workflow call cycle: {chain}")]);
-        let err = error(Runtime::builtin().run(&ir(value.clone()), Default::default(), &origin));
+        let err = error(Runtime::builtin().run(&valid(value.clone()), Default::default(), &origin));
         let ExecError::NodeFailed { message, .. } = &err else { panic!("{err}") };
         assert_eq!(message, &format!("workflow call cycle: {chain}"), "{name}");
     }
 }
 
 #[test]
-fn check_refs_reports_unreadable_files_and_looks_inside_inline_children() {
+fn the_static_checks_report_unreadable_files_and_look_inside_inline_children() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_ref(d, "loop", "loop.json");
     let value = json!({"ir_version": "0.1.0",
+    "inputs": {"somewhere": {"type": "string"}},
     "nodes": [
         {"id": "missing", "type": "workflow", "params": {"workflow_ref": "absent.json"}},
         {"id": "dynamic", "type": "workflow", "params": {"workflow_ref": "${somewhere}"}},
@@ -392,10 +404,14 @@ fn check_refs_reports_unreadable_files_and_looks_inside_inline_children() {
             "nodes": [{"id": "deep", "type": "workflow", "params": {"workflow_ref": "loop.json"}}]}}},
         {"id": "fine", "type": "workflow", "params": {"workflow_ir": {"ir_version": "0.1.0",
             "nodes": [{"id": "e", "type": "echo"}]}}}
+    ],
+    "edges": [
+        {"from": "missing", "to": "dynamic"},
+        {"from": "dynamic", "to": "inline"},
+        {"from": "inline", "to": "fine"}
     ]});
-    let origin = WorkflowOrigin::File(d.join("main.json"));
-    let found: Vec<String> =
-        check_refs(&ir(value), &origin).iter().map(ToString::to_string).collect();
+    let origin = Origin::File(d.join("main.json"));
+    let found = call_findings(&value, &origin);
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(
         found[0].starts_with(&format!(
@@ -404,11 +420,13 @@ fn check_refs_reports_unreadable_files_and_looks_inside_inline_children() {
         )),
         "{found:?}"
     );
-    let l = d.join("loop.json").display().to_string();
+    // The chain starts at the workflow being checked and passes through the inline child.
+    let (m, l) = (d.join("main.json").display().to_string(), d.join("loop.json").display().to_string());
     assert_eq!(
         found[1],
         format!(
-            "nodes[2].params.workflow_ir.nodes[0].params.workflow_ref: workflow call cycle: {l} -> {l}"
+            "nodes[2].params.workflow_ir.nodes[0].params.workflow_ref: workflow call cycle: \
+             {m} -> (inline) -> {l} -> {l}"
         )
     );
 }
@@ -469,19 +487,24 @@ fn a_failing_child_takes_the_parents_error_edge() {
 
 #[test]
 fn exactly_one_source_is_required() {
+    // A source that resolves to `null` at run time is no source.
     let err = error(run(json!({"ir_version": "0.1.0",
-        "nodes": [{"id": "c", "type": "workflow", "params": {}}]})));
+        "inputs": {"which": {"required": false, "default": null}},
+        "nodes": [{"id": "c", "type": "workflow", "params": {"workflow_name": "${which}"}}]})));
     assert_eq!(
         err.to_string(),
         "c: give exactly one of `workflow_name`, `workflow_ref` or `workflow_ir`, got none"
     );
-    let err = error(run(json!({"ir_version": "0.1.0",
+    // Two sources never get that far: validation refuses them.
+    let two = json!({"ir_version": "0.1.0",
         "nodes": [{"id": "c", "type": "workflow", "params": {
-            "workflow_name": "x", "workflow_ir": {"ir_version": "0.1.0", "nodes": []}}}]})));
-    assert_eq!(
-        err.to_string(),
-        "c: give exactly one of `workflow_name`, `workflow_ref` or `workflow_ir`, got \
-         `workflow_name` and `workflow_ir`"
+            "workflow_name": "x", "workflow_ir": {"ir_version": "0.1.0", "nodes": []}}}]});
+    let errors = pflow_ir::validate_value(&two, None).into_valid().unwrap_err();
+    assert!(
+        errors.errors().any(|d| d.message
+            == "a `workflow` node takes exactly one of `workflow_name`, `workflow_ref`, \
+                `workflow_ir`, found `workflow_name`, `workflow_ir`"),
+        "{errors:?}"
     );
 }
 

@@ -5,12 +5,13 @@
 
 use std::io::Write;
 
-use pflow_exec::{Runtime, WorkflowOrigin};
+use pflow_exec::Runtime;
+use pflow_store::Origin;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
-use crate::support::{ir, memory_manager};
+use crate::support::{ir, memory_manager, valid};
 
 /// One step of the chain; each reads the value the step before produced.
 #[derive(Debug, Clone)]
@@ -85,7 +86,7 @@ fn same_outputs(start: &Value, steps: &[Step], cuts: &[usize]) -> Result<(), Tes
     let runtime = Runtime::builtin();
     let inputs = json!({"x": start}).as_object().cloned().unwrap_or_default();
     let inline = runtime
-        .run(&ir(linear(steps, "n")), inputs.clone(), &WorkflowOrigin::Inline)
+        .run(&valid(linear(steps, "n")), inputs.clone(), &Origin::Inline)
         .map(|o| o.outputs);
 
     let mut bounds: Vec<usize> = cuts.iter().map(|c| c % steps.len()).filter(|&c| c > 0).collect();
@@ -111,8 +112,8 @@ fn same_outputs(start: &Value, steps: &[Step], cuts: &[usize]) -> Result<(), Tes
         "outputs": {"out": {"source": format!("${{call-{last}.out}}")}}});
     let nested = runtime
         .clone()
-        .with_manager(manager)
-        .run(&ir(top), inputs, &WorkflowOrigin::Inline)
+        .with_resolver(std::sync::Arc::new(manager))
+        .run(&valid(top), inputs, &Origin::Inline)
         .map(|o| o.outputs);
 
     match (&inline, &nested) {

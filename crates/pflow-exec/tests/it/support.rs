@@ -4,15 +4,25 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use pflow_exec::{ExecError, RunOutput, Runtime, WorkflowOrigin};
-use pflow_ir::{Document, Timestamp, WorkflowIr, WorkflowName};
-use pflow_store::{MemoryStore, WorkflowManager};
+use pflow_exec::{ExecError, RunOutput, Runtime};
+use pflow_ir::{Document, Timestamp, ValidIr, WorkflowIr, WorkflowName};
+use pflow_store::{MemoryStore, Origin, StoredDocument, WorkflowManager};
 use serde_json::{Map, Value};
 
 /// An IR from JSON (panics on a shape error: test input is meant to be well-formed).
 #[track_caller]
 pub(crate) fn ir(value: Value) -> WorkflowIr {
     serde_json::from_value(value).expect("test IR has the right shape")
+}
+
+/// `ir_json` validated without a catalog (structure and templates): node types and
+/// params are left for the runtime to refuse, which is what these tests look at.
+#[track_caller]
+pub(crate) fn valid(ir_json: Value) -> ValidIr {
+    match pflow_ir::validate_value(&ir_json, None).into_valid() {
+        Ok((ir, _warnings)) => ir,
+        Err(diagnostics) => panic!("test IR is invalid: {diagnostics:?}"),
+    }
 }
 
 /// Runs `ir` inline with the built-in runtime and no store.
@@ -27,7 +37,7 @@ pub(crate) fn run_with(
     inputs: Value,
 ) -> Result<RunOutput, ExecError> {
     let Value::Object(inputs) = inputs else { panic!("inputs must be an object") };
-    runtime.run(&ir(ir_json), inputs, &WorkflowOrigin::Inline)
+    runtime.run(&valid(ir_json), inputs, &Origin::Inline)
 }
 
 /// The outputs of a successful run, as one JSON object.
@@ -61,7 +71,8 @@ pub(crate) fn plant(manager: &WorkflowManager, name: &str, ir_json: Value) {
         ir(ir_json),
         Timestamp::now(),
     );
-    manager.store().create(&doc).unwrap();
+    let stored = StoredDocument::new(doc).unwrap();
+    manager.store().write(&mut |txn| txn.create(&stored)).unwrap();
 }
 
 /// Writes `value` as pretty JSON to `path`.

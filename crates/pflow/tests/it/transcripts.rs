@@ -203,7 +203,7 @@ fn errors_about_the_workflow_itself() {
         --- stdout
         --- stderr
         error: corrupt workflow entry `[HOME]/workflows/corrupt.json`: invalid JSON at line 1, column 1: EOF while parsing an object
-        hint: repair the file by hand, or delete it with `pflow workflow delete NAME --yes`
+        hint: repair the file by hand, or move it to the trash with `pflow workflow delete corrupt --yes`
         "#);
 }
 

@@ -305,13 +305,16 @@ fn a_file_cycle_is_found_by_validate_save_and_run_alike() {
           hint: a workflow cannot call itself, directly or through others
         `a.json`: 1 error, 0 warnings
         "#);
+    // Saving finds the cycle too, and that a saved workflow cannot keep a relative path.
     assert_snapshot!(sandbox.run(&["workflow", "save", "a.json", "--name", "a"]), @r#"
         exit: 1
         --- stdout
         --- stderr
+        error: nodes[0].params.workflow_ref: a saved workflow cannot name a file by a relative path (`b.json`)
+          hint: save that workflow too and call it with `workflow_name`, or give an absolute path
         error: nodes[0].params.workflow_ref: workflow call cycle: a.json -> b.json -> a.json
           hint: a workflow cannot call itself, directly or through others
-        error: workflow `a` was not saved: 1 error in `a.json`
+        error: workflow `a` was not saved: 2 errors in `a.json`
         "#);
     assert!(!sandbox.home().join("workflows/a.json").exists());
     let run = sandbox.run(&["run", "a.json"]);

@@ -121,7 +121,7 @@ fn save_with_a_stale_expected_revision_is_a_conflict() {
         --- stdout
         --- stderr
         error: workflow `hello` was changed concurrently: expected revision 1, found 2
-        hint: load the workflow again, reapply your change and retry
+        hint: `pflow workflow show hello --json` shows its revision; reapply your change to it and retry
         "#);
     assert_snapshot!(sandbox.run(&["workflow", "save", "hello.json", "--name", "hello", "--force", "--expect-revision", "2"]), @r#"
         exit: 0
@@ -582,7 +582,7 @@ fn show_a_revision_and_restore_it() {
         --- stdout
         --- stderr
         error: workflow `hello` was changed concurrently: expected revision 3, found 4
-        hint: load the workflow again, reapply your change and retry
+        hint: `pflow workflow show hello --json` shows its revision; reapply your change to it and retry
         "#);
     let history = sandbox.run(&["workflow", "history", "hello"]);
     assert!(
