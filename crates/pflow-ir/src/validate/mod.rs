@@ -24,9 +24,7 @@ mod templates;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{
-    Diagnostic, Diagnostics, MAX_IR_DEPTH, MAX_JSON_DEPTH, NodeCatalog, ValueType, WorkflowIr,
-};
+use crate::{Diagnostic, Diagnostics, MAX_IR_DEPTH, MAX_JSON_DEPTH, NodeCatalog, WorkflowIr};
 
 pub use source::WorkflowSource;
 
@@ -246,18 +244,6 @@ fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 fn is_valid_id(id: &str) -> bool {
     id.bytes().next().is_some_and(crate::template::is_name_start)
         && id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-}
-
-/// A type with its article, for messages: `a string`, `an integer`.
-fn article(ty: ValueType) -> &'static str {
-    match ty {
-        ValueType::String => "a string",
-        ValueType::Number => "a number",
-        ValueType::Integer => "an integer",
-        ValueType::Boolean => "a boolean",
-        ValueType::Object => "an object",
-        ValueType::Array => "an array",
-    }
 }
 
 /// The path of the first array or object in `value` that is nested more than `limit`

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::shape::{IrView, NodeView, type_phrase};
-use super::{Findings, article, check_value, did_you_mean, join_path, key_path, quoted_list};
+use super::shape::{IrView, NodeView};
+use super::{Findings, check_value, did_you_mean, join_path, key_path, quoted_list};
 use crate::template::parse_template;
-use crate::{Diagnostic, NodeCatalog, NodeSpec, WorkflowName};
+use crate::{Diagnostic, NodeCatalog, NodeSpec, ValueType, WorkflowName};
 
 /// The type name of the nested-workflow node, known with or without a catalog.
 pub(super) const WORKFLOW_TYPE: &str = "workflow";
@@ -103,8 +103,8 @@ fn check_params(
                 &path,
                 format!(
                     "parameter `{key}` of `{ty}` must be {}, found {}",
-                    article(expected),
-                    type_phrase(value)
+                    expected.phrase(),
+                    ValueType::phrase_of(value)
                 ),
             ),
         );
@@ -337,5 +337,8 @@ fn check_param_mapping(
 
 fn wrong_type(path: &str, expected: &str, value: &Value) -> Diagnostic {
     let name = path.rsplit('.').next().unwrap_or(path);
-    Diagnostic::error(path, format!("`{name}` must be {expected}, found {}", type_phrase(value)))
+    Diagnostic::error(
+        path,
+        format!("`{name}` must be {expected}, found {}", ValueType::phrase_of(value)),
+    )
 }
