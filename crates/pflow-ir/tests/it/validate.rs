@@ -723,7 +723,7 @@ fn node_types_come_from_the_catalog() {
 error nodes[0].type: unknown node type `read_file`
   hint: did you mean `read-file`?
 error nodes[1].type: unknown node type `frobnicate`
-  hint: the node types are `echo`, `read-file`, `shell`, `workflow`, `write-file`"#,
+  hint: the node types are `echo`, `http`, `read-file`, `shell`, `workflow`, `write-file`"#,
     );
     // Without a catalog any type is accepted.
     check(wf(json!([{ "id": "a", "type": "frobnicate" }]), json!([])), "");
