@@ -24,6 +24,6 @@ pub use rules::{ParamProblem, check_param};
 pub use spec::{NodeCatalog, NodeSpec, OutputDecl, ParamRules, ParamSpec, StringFormat};
 pub use suggest::closest;
 pub use validate::{
-    Checked, WorkflowCall, WorkflowSource, validate_ir, validate_value, workflow_call_sites,
-    workflow_calls,
+    Checked, MAX_WORKFLOW_DEPTH, WorkflowCall, WorkflowSource, validate_ir, validate_value,
+    workflow_call_sites, workflow_calls,
 };

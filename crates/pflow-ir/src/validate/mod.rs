@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::{Diagnostic, Diagnostics, MAX_IR_DEPTH, MAX_JSON_DEPTH, NodeCatalog, WorkflowIr};
 
+pub use nodes::MAX_WORKFLOW_DEPTH;
 pub use source::WorkflowSource;
 
 /// The result of validating a JSON value that should be a workflow IR.
