@@ -20,7 +20,7 @@ use rustix::process::{Pid, Signal};
 use serde_json::{Map, json};
 
 use super::{optional, output, required, spec};
-use crate::{Node, NodeContext, NodeError, NodeOutcome, Params};
+use crate::{Node, NodeContext, NodeError, NodeOutcome, Params, check_params};
 
 /// The timeout when the workflow gives none, in seconds.
 const DEFAULT_TIMEOUT_SECS: f64 = 60.0;
@@ -73,13 +73,15 @@ impl Shell {
                 None,
                 "Extra environment variables, an object of strings (numbers and booleans are \
                  written as text)",
-            ),
+            )
+            .with_value_types([Str, Number, Boolean]),
             optional(
                 "timeout",
                 Some(Number),
                 Some(json!(DEFAULT_TIMEOUT_SECS as u64)),
                 "Seconds before the command and every process it started are killed",
-            ),
+            )
+            .with_exclusive_minimum(0),
             optional(
                 "ignore_errors",
                 Some(Boolean),
@@ -106,6 +108,7 @@ impl Node for Shell {
     }
 
     fn execute(&self, params: &Params, ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
+        check_params(&self.spec, params.as_map())?;
         let command = params.required_str("command")?;
         let timeout = params.timeout_secs(DEFAULT_TIMEOUT_SECS)?;
         let ignore_errors = params.bool("ignore_errors")?.unwrap_or(false);
