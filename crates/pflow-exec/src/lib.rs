@@ -30,6 +30,6 @@ pub use cancel::CancelFlag;
 pub use error::{CoerceError, ExecError, InputErrors, InputProblem, NodeError};
 pub use inputs::{check_inputs, coerce_input, describe_inputs};
 pub use observer::{Event, NoopObserver, Observer};
-pub use params::Params;
+pub use params::{Params, check_params};
 pub use registry::{Node, NodeContext, NodeOutcome, Registry, builtin_catalog};
 pub use runtime::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, RunOutput, Runtime};

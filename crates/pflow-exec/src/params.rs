@@ -1,14 +1,46 @@
-//! A node's resolved params, with typed getters whose errors name the param.
+//! A node's resolved params, with typed getters whose errors name the param, and the
+//! check of resolved params against a node's spec.
 
 use std::time::Duration;
 
-use pflow_ir::ValueType;
+use pflow_ir::{NodeSpec, ValueType, check_param};
 use serde_json::{Map, Value};
 
 use crate::NodeError;
 
+// Validation bounds `max_depth` by its own constant when the catalog has no `workflow`
+// spec; the two must be the same number.
+const _: () = assert!(crate::MAX_DEPTH_LIMIT == pflow_ir::MAX_WORKFLOW_DEPTH);
+
 /// The longest timeout a node honours (a year); a larger `timeout` param means the same.
 pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Checks resolved params against a node's spec with the rule validation applies to
+/// literal values ([`check_param`]): every required param is present, and every param
+/// the spec declares has a value of its type that its rules accept (`null` counts as
+/// absent). Params the spec does not declare are left alone.
+///
+/// The error names the param and the bad value (``param `timeout` must be greater than 0,
+/// found `0` ``), so a template that resolves to a value validation would have refused
+/// fails the same way.
+pub fn check_params(spec: &NodeSpec, params: &Map<String, Value>) -> Result<(), NodeError> {
+    for param in &spec.params {
+        match params.get(&param.name) {
+            None if param.required => {
+                return Err(NodeError::new(format!("missing required param `{}`", param.name)));
+            }
+            None => {}
+            Some(value) => check_param(param, value).map_err(|problem| {
+                NodeError::new(format!(
+                    "param `{}` {}",
+                    problem.subject(&param.name),
+                    problem.message
+                ))
+            })?,
+        }
+    }
+    Ok(())
+}
 
 /// The params a node runs with: templates resolved, defaults from its spec filled in.
 ///
@@ -72,7 +104,7 @@ impl Params {
             None => Ok(None),
             Some(value @ Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
                 NodeError::new(format!(
-                    "param `{name}` must be a non-negative integer, got `{value}`"
+                    "param `{name}` must be a non-negative integer, found `{value}`"
                 ))
             }),
             Some(other) => Err(wrong_type(name, ValueType::Integer, other)),
@@ -81,15 +113,20 @@ impl Params {
 
     /// The `timeout` param in seconds, `default_secs` when absent, as a duration.
     ///
-    /// It must be positive (zero, negative and NaN are errors naming the param). Anything
-    /// beyond a year means the same as a year: as good as no timeout, and
-    /// small enough that clock arithmetic on it holds.
+    /// It must be positive (zero, negative and NaN are errors naming the param, worded as
+    /// [`check_params`] words a `timeout` whose spec says `exclusive_minimum: 0`). Anything
+    /// beyond a year means the same as a year: as good as no timeout, and small enough
+    /// that clock arithmetic on it holds.
     pub fn timeout_secs(&self, default_secs: f64) -> Result<Duration, NodeError> {
         let seconds = self.number("timeout")?.unwrap_or(default_secs);
         // `is_nan` too: NaN compares false with everything.
         if seconds.is_nan() || seconds <= 0.0 {
+            let found = match self.get("timeout") {
+                Some(value) => value.to_string(),
+                None => seconds.to_string(),
+            };
             return Err(NodeError::new(format!(
-                "param `timeout` must be positive, got `{seconds}`"
+                "param `timeout` must be greater than 0, found `{found}`"
             )));
         }
         Ok(Duration::try_from_secs_f64(seconds).unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT))
@@ -105,7 +142,8 @@ impl Params {
     }
 
     /// An object param whose values must be text: strings as they are, numbers and
-    /// booleans as their JSON text (so `{"PORT": 8080}` works); anything else is an error.
+    /// booleans as their JSON text (so `{"PORT": 8080}` works); anything else is an error,
+    /// worded as [`check_params`] words it for a spec with those `value_types`.
     pub fn string_map(&self, name: &str) -> Result<Vec<(String, String)>, NodeError> {
         let Some(map) = self.object(name)? else { return Ok(Vec::new()) };
         map.iter()
@@ -113,17 +151,19 @@ impl Params {
                 Value::String(s) => Ok((key.clone(), s.clone())),
                 Value::Number(_) | Value::Bool(_) => Ok((key.clone(), value.to_string())),
                 other => Err(NodeError::new(format!(
-                    "param `{name}.{key}` must be a string, got {}",
-                    ValueType::name_of(other)
+                    "param `{name}.{key}` must be a string, a number or a boolean, found {}",
+                    ValueType::phrase_of(other)
                 ))),
             })
             .collect()
     }
 }
 
+/// A type mismatch, worded as [`check_params`] words it.
 fn wrong_type(name: &str, expected: ValueType, found: &Value) -> NodeError {
     NodeError::new(format!(
-        "param `{name}` must be of type {expected}, got {}",
-        ValueType::name_of(found)
+        "param `{name}` must be {}, found {}",
+        expected.phrase(),
+        ValueType::phrase_of(found)
     ))
 }

@@ -226,6 +226,8 @@ impl Runtime {
                 params.insert(spec.name.clone(), default.clone());
             }
         }
+        // The rule validation applies to literal params, applied to the resolved ones.
+        crate::check_params(implementation.spec(), &params)?;
         let ctx = NodeContext { node_id: &node.id, runtime: self, frame };
         implementation.execute(&Params::new(params), &ctx)
     }

@@ -190,6 +190,31 @@ impl ValueType {
         }
     }
 
+    /// The type with its article, for messages: `a string`, `an integer`.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            ValueType::String => "a string",
+            ValueType::Number => "a number",
+            ValueType::Integer => "an integer",
+            ValueType::Boolean => "a boolean",
+            ValueType::Object => "an object",
+            ValueType::Array => "an array",
+        }
+    }
+
+    /// The type of a JSON value with its article, for messages: `an integer`, `null`.
+    pub fn phrase_of(value: &Value) -> &'static str {
+        match value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+
     /// The type name of a JSON value, for messages (`null` included).
     pub fn name_of(value: &Value) -> &'static str {
         match value {

@@ -9,6 +9,7 @@ mod document;
 mod ir;
 mod json;
 mod name;
+mod rules;
 mod spec;
 mod suggest;
 pub mod template;
@@ -20,10 +21,11 @@ pub use document::{DOCUMENT_VERSION, Document, Timestamp};
 pub use ir::{DEFAULT_ACTION, Edge, InputSpec, Node, OutputSpec, ValueType, WorkflowIr};
 pub use json::{JsonError, MAX_IR_DEPTH, MAX_JSON_DEPTH, parse_json};
 pub use name::{MAX_NAME_LEN, NameError, WorkflowName};
-pub use spec::{NodeCatalog, NodeSpec, OutputDecl, ParamSpec};
+pub use rules::{ParamProblem, check_param};
+pub use spec::{NodeCatalog, NodeSpec, OutputDecl, ParamRules, ParamSpec, StringFormat};
 pub use suggest::closest;
 pub use text::{Lines, escape_controls};
 pub use validate::{
-    Checked, ValidIr, WorkflowCall, WorkflowSource, validate_ir, validate_value,
-    workflow_call_sites, workflow_calls,
+    Checked, MAX_WORKFLOW_DEPTH, ValidIr, WorkflowCall, WorkflowSource, validate_ir,
+    validate_value, workflow_call_sites, workflow_calls,
 };

@@ -1,12 +1,15 @@
 //! Node interfaces as data: what a node type accepts and produces (SPEC §5.2).
 //!
 //! The runtime's registry publishes one [`NodeSpec`] per built-in type; validation, the
-//! CLI and the planner context read them without depending on the runtime.
+//! CLI and the planner context read them without depending on the runtime. What a param
+//! accepts beyond its type is said by its [`ParamRules`], checked by
+//! [`check_param`](crate::check_param).
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Number, Value};
 
 use crate::ValueType;
 
@@ -57,6 +60,111 @@ pub struct ParamSpec {
     /// The value used when it is absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
+    /// What the value must satisfy beyond its type; serialized inline, like the keywords
+    /// of a JSON Schema (`"exclusive_minimum": 0`), and absent when there is no rule.
+    #[serde(flatten)]
+    pub rules: ParamRules,
+}
+
+impl ParamSpec {
+    /// The same param, accepting only numbers of at least `minimum`.
+    pub fn with_minimum(mut self, minimum: impl Into<Number>) -> ParamSpec {
+        self.rules.minimum = Some(minimum.into());
+        self
+    }
+
+    /// The same param, accepting only numbers in `range` (`minimum` and `maximum` both).
+    pub fn with_range<N: Into<Number>>(self, range: RangeInclusive<N>) -> ParamSpec {
+        let (minimum, maximum) = range.into_inner();
+        self.with_minimum(minimum).with_maximum(maximum)
+    }
+
+    /// The same param, accepting only numbers greater than `bound`.
+    pub fn with_exclusive_minimum(mut self, bound: impl Into<Number>) -> ParamSpec {
+        self.rules.exclusive_minimum = Some(bound.into());
+        self
+    }
+
+    /// The same param, accepting only numbers of at most `maximum`.
+    pub fn with_maximum(mut self, maximum: impl Into<Number>) -> ParamSpec {
+        self.rules.maximum = Some(maximum.into());
+        self
+    }
+
+    /// The same param, accepting only the given strings (exactly as written, unless
+    /// [`ignoring_case`](ParamSpec::ignoring_case) follows).
+    pub fn with_enum<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> ParamSpec {
+        self.rules.allowed = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The same param, comparing its `enum` values without regard to ASCII case.
+    pub fn ignoring_case(mut self) -> ParamSpec {
+        self.rules.ignore_case = true;
+        self
+    }
+
+    /// The same param, accepting only strings of the given format.
+    pub fn with_format(mut self, format: StringFormat) -> ParamSpec {
+        self.rules.format = Some(format);
+        self
+    }
+
+    /// The same param, accepting only objects whose values are of the given types.
+    pub fn with_value_types(mut self, types: impl IntoIterator<Item = ValueType>) -> ParamSpec {
+        self.rules.value_types = types.into_iter().collect();
+        self
+    }
+}
+
+/// What a param's value must satisfy beyond its type, as plain data.
+///
+/// The names follow JSON Schema (in snake case): each rule applies only to values of the
+/// kind it speaks of, so `minimum` says nothing about a string. The default is no rule at
+/// all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ParamRules {
+    /// A number must be at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<Number>,
+    /// A number must be greater than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_minimum: Option<Number>,
+    /// A number must be at most this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<Number>,
+    /// A string must be one of these; empty means any string.
+    #[serde(rename = "enum", default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+    /// Whether `enum` is compared without regard to ASCII case (`UTF-8` for `utf-8`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_case: bool,
+    /// A string must have this format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<StringFormat>,
+    /// Each value of an object must be of one of these types; empty means any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub value_types: Vec<ValueType>,
+}
+
+impl ParamRules {
+    /// Whether there is no rule at all.
+    pub fn is_empty(&self) -> bool {
+        *self == ParamRules::default()
+    }
+}
+
+/// A named format of string values (JSON Schema's `format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum StringFormat {
+    /// An absolute `http://` or `https://` URL with a host, in the syntax the `http`
+    /// node's client accepts (`https://example.com/a?b=1`).
+    HttpUrl,
+    /// An HTTP token (RFC 9110 §5.6.2), the syntax of a method name: one or more ASCII
+    /// letters, digits and ``!#$%&'*+-.^_`|~``.
+    HttpToken,
 }
 
 /// One output key of a node type.

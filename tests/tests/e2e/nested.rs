@@ -129,7 +129,10 @@ fn a_cycle_through_a_name_and_a_file_is_refused_by_validate_save_and_run() {
             back.display()
         )
     );
-    assert_eq!(home.run(["workflow", "show", "loop-a", "--json"]).stdout.matches("\"echo\"").count(), 1);
+    assert_eq!(
+        home.run(["workflow", "show", "loop-a", "--json"]).stdout.matches("\"echo\"").count(),
+        1
+    );
 
     // The same cycle planted by hand is found by `validate` of a file on the way, and
     // `run` refuses it before any node runs.
@@ -138,7 +141,8 @@ fn a_cycle_through_a_name_and_a_file_is_refused_by_validate_save_and_run() {
     std::fs::write(&front, calls_back.to_string()).unwrap();
     let run = home.run(["validate", front.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}", run.transcript());
-    let chain = format!("{} -> {} -> loop-a -> {}", front.display(), back.display(), back.display());
+    let chain =
+        format!("{} -> {} -> loop-a -> {}", front.display(), back.display(), back.display());
     assert!(run.stderr.contains(&format!("workflow call cycle: {chain}")), "{}", run.transcript());
     let run = home.run(["run", "loop-a"]);
     assert_eq!(

@@ -139,10 +139,9 @@ fn planted_store_entries_are_refused_by_every_write_and_nothing_outside_is_touch
                 assert_eq!(run.code, 1, "{what}: {}", run.transcript());
                 let location = home.workflows().join(entry);
                 assert!(
-                    run.stderr.contains(&format!(
-                        "the store's own entry `{}` is ",
-                        location.display()
-                    )) && run.stderr.contains(&format!("instead of {expected}")),
+                    run.stderr
+                        .contains(&format!("the store's own entry `{}` is ", location.display()))
+                        && run.stderr.contains(&format!("instead of {expected}")),
                     "{what}: {}",
                     run.transcript()
                 );
@@ -170,11 +169,16 @@ fn reads_report_planted_entries_without_following_them() {
     assert_eq!(list.code, 0, "{}", list.transcript());
     assert!(list.stdout.contains("greet"), "{}", list.transcript());
     assert!(
-        list.stderr.contains("a symbolic link instead of a directory; the list index was not updated"),
+        list.stderr
+            .contains("a symbolic link instead of a directory; the list index was not updated"),
         "{}",
         list.transcript()
     );
-    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1, "a temp file was written outside");
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        1,
+        "a temp file was written outside"
+    );
 
     plant(&home, ".history", Plant::LinkOutside, outside.path());
     let history = home.run(["workflow", "history", "greet"]);

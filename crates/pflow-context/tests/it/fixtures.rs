@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use pflow_ir::{NodeCatalog, NodeSpec, OutputDecl, ParamSpec, ValueType, WorkflowIr, WorkflowName};
+use pflow_ir::{
+    NodeCatalog, NodeSpec, OutputDecl, ParamRules, ParamSpec, ValueType, WorkflowIr, WorkflowName,
+};
 use pflow_store::{MemoryStore, WorkflowManager};
 use serde_json::{Value, json};
 
@@ -13,7 +15,14 @@ fn param(
     default: Option<Value>,
     description: &str,
 ) -> ParamSpec {
-    ParamSpec { name: name.into(), description: description.into(), ty, required, default }
+    ParamSpec {
+        name: name.into(),
+        description: description.into(),
+        ty,
+        required,
+        default,
+        rules: ParamRules::default(),
+    }
 }
 
 fn output(name: &str, ty: Option<ValueType>, description: &str) -> OutputDecl {

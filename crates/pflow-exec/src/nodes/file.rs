@@ -10,18 +10,20 @@ use std::path::Path;
 use pflow_fsio::read_regular_file_follow;
 use pflow_ir::NodeSpec;
 use pflow_ir::ValueType::{Boolean, Integer, String as Str};
+use pflow_store::one_line;
 use rustix::fs::OFlags;
 use serde_json::{Map, Value, json};
 
 use super::{optional, output, required, spec};
 use crate::{Node, NodeContext, NodeError, NodeOutcome, Params};
-use pflow_store::one_line;
 
 /// The largest file `read-file` reads: 64 MiB. A bigger file is an error, not read at all.
 pub(crate) const MAX_READ_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The encodings `read-file` accepts, as spelled in messages.
-const ENCODINGS: &str = "`utf-8` or `latin-1`";
+/// The names of the encodings `read-file` reads, compared without regard to ASCII case:
+/// UTF-8 (invalid UTF-8 is an error) and Latin-1 (every byte is a character).
+const UTF8_NAMES: [&str; 2] = ["utf-8", "utf8"];
+const LATIN1_NAMES: [&str; 3] = ["latin-1", "latin1", "iso-8859-1"];
 
 /// The `read-file` node type.
 #[derive(Debug)]
@@ -39,7 +41,9 @@ impl ReadFile {
                 Some(Str),
                 Some(json!("utf-8")),
                 "How the bytes are decoded: `utf-8` (invalid UTF-8 is an error) or `latin-1`",
-            ),
+            )
+            .with_enum(UTF8_NAMES.into_iter().chain(LATIN1_NAMES))
+            .ignoring_case(),
         ];
         spec.outputs = vec![output("content", Some(Str), "The text of the file")];
         ReadFile { spec }
@@ -54,20 +58,20 @@ impl Node for ReadFile {
     fn execute(&self, params: &Params, _ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
         let path = params.required_str("file_path")?;
         let encoding = params.str("encoding")?.unwrap_or("utf-8");
+        // The spec check let only the names of these two encodings through.
+        let latin1 = LATIN1_NAMES.iter().any(|n| n.eq_ignore_ascii_case(encoding));
         let bytes = read_regular_file_follow(Path::new(path), MAX_READ_BYTES)
             .map_err(|e| NodeError::new(format!("cannot read `{path}`: {}", one_line(&e))))?;
-        let content = match encoding.to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" => String::from_utf8(bytes).map_err(|e| {
+        let content = if latin1 {
+            bytes.iter().map(|&b| char::from(b)).collect()
+        } else {
+            String::from_utf8(bytes).map_err(|e| {
                 NodeError::new(format!(
                     "`{path}` is not valid UTF-8 (byte {}); set `encoding` to `latin-1` to read \
                      it anyway",
                     e.utf8_error().valid_up_to()
                 ))
-            })?,
-            "latin-1" | "latin1" | "iso-8859-1" => bytes.iter().map(|&b| char::from(b)).collect(),
-            other => {
-                return Err(NodeError::new(format!("unknown encoding `{other}`: use {ENCODINGS}")));
-            }
+            })?
         };
         Ok(NodeOutcome::new(one("content", json!(content))))
     }

@@ -7,8 +7,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
-use pflow_ir::NodeSpec;
 use pflow_ir::ValueType::{Boolean, Integer, Number, Object, String as Str};
+use pflow_ir::{NodeSpec, StringFormat};
 use serde_json::{Map, Value, json};
 use ureq::http::{Method, Request, StatusCode};
 use ureq::{Agent, AsSendBody};
@@ -39,14 +39,17 @@ impl Http {
             "Send an HTTP request; a JSON response body is parsed, others are text",
         );
         spec.params = vec![
-            required("url", Some(Str), "The URL (`http://` or `https://`)"),
-            optional("method", Some(Str), Some(json!("GET")), "The HTTP method"),
+            required("url", Some(Str), "The URL (`http://` or `https://`)")
+                .with_format(StringFormat::HttpUrl),
+            optional("method", Some(Str), Some(json!("GET")), "The HTTP method, in any case")
+                .with_format(StringFormat::HttpToken),
             optional(
                 "headers",
                 Some(Object),
                 None,
                 "Request headers, an object of strings (numbers and booleans are written as text)",
-            ),
+            )
+            .with_value_types([Str, Number, Boolean]),
             optional(
                 "body",
                 None,
@@ -59,7 +62,8 @@ impl Http {
                 Some(Number),
                 Some(json!(DEFAULT_TIMEOUT_SECS)),
                 "Seconds the whole request may take",
-            ),
+            )
+            .with_exclusive_minimum(0),
             optional(
                 "ignore_errors",
                 Some(Boolean),
@@ -91,6 +95,9 @@ impl Node for Http {
     }
 
     fn execute(&self, params: &Params, ctx: &NodeContext<'_>) -> Result<NodeOutcome, NodeError> {
+        // A bad `url`, `method`, `headers` entry or `timeout` is refused here in the words
+        // validation uses. The `http-url` and `http-token` formats accept exactly what the
+        // request builder below accepts, which leaves its errors to header names and values.
         let url = params.required_str("url")?;
         let method_text = params.str("method")?.unwrap_or("GET").to_ascii_uppercase();
         let method = Method::from_bytes(method_text.as_bytes())

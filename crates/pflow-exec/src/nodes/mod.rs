@@ -8,7 +8,7 @@ mod workflow;
 
 use std::sync::Arc;
 
-use pflow_ir::{NodeSpec, OutputDecl, ParamSpec, ValueType};
+use pflow_ir::{NodeSpec, OutputDecl, ParamRules, ParamSpec, ValueType};
 use serde_json::Value;
 
 use crate::Node;
@@ -45,7 +45,7 @@ fn spec(name: &str, category: &str, description: &str) -> NodeSpec {
     }
 }
 
-/// A required param.
+/// A required param; its rules are added with `ParamSpec::with_…`.
 fn required(name: &str, ty: Option<ValueType>, description: &str) -> ParamSpec {
     ParamSpec {
         name: name.to_owned(),
@@ -53,6 +53,7 @@ fn required(name: &str, ty: Option<ValueType>, description: &str) -> ParamSpec {
         ty,
         required: true,
         default: None,
+        rules: ParamRules::default(),
     }
 }
 
@@ -69,6 +70,7 @@ fn optional(
         ty,
         required: false,
         default,
+        rules: ParamRules::default(),
     }
 }
 

@@ -73,13 +73,15 @@ impl Shell {
                 None,
                 "Extra environment variables, an object of strings (numbers and booleans are \
                  written as text)",
-            ),
+            )
+            .with_value_types([Str, Number, Boolean]),
             optional(
                 "timeout",
                 Some(Number),
                 Some(json!(DEFAULT_TIMEOUT_SECS as u64)),
                 "Seconds before the command and every process it started are killed",
-            ),
+            )
+            .with_exclusive_minimum(0),
             optional(
                 "ignore_errors",
                 Some(Boolean),

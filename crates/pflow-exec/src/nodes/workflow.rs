@@ -68,7 +68,8 @@ impl WorkflowNode {
                 Some(Integer),
                 Some(json!(DEFAULT_MAX_DEPTH)),
                 "How deep nested workflows may go below the workflow being run (at most 64)",
-            ),
+            )
+            .with_range(0..=MAX_DEPTH_LIMIT),
         ];
         spec.dynamic_outputs = true;
         WorkflowNode { spec }

@@ -51,7 +51,8 @@ fn read_file_reads_text_and_names_the_path_on_errors() {
     );
     assert_eq!(
         node("read-file", json!({"file_path": s(&latin), "encoding": "ebcdic"})).unwrap_err(),
-        "f: unknown encoding `ebcdic`: use `utf-8` or `latin-1`"
+        "f: param `encoding` must be `utf-8`, `utf8`, `latin-1`, `latin1` or `iso-8859-1`, found \
+         `ebcdic`"
     );
 }
 

@@ -241,10 +241,16 @@ fn a_server_that_never_answers_times_out() {
 fn bad_requests_fail_clearly() {
     assert_eq!(
         http(json!({"url": "http://127.0.0.1:1/", "method": "GET POST"})).unwrap_err(),
-        "f: invalid HTTP method `GET POST`"
+        "f: param `method` must be an HTTP token, found `GET POST`: a space is not allowed in one"
     );
-    let err = http(json!({"url": "not a url"})).unwrap_err();
-    assert!(err.starts_with("f: invalid request to `not a url`: "), "{err}");
+    assert_eq!(
+        http(json!({"url": "not a url"})).unwrap_err(),
+        "f: param `url` must be an absolute `http://` or `https://` URL, found `not a url`"
+    );
+    // Header names are not params the spec can describe; the request builder refuses them.
+    let err =
+        http(json!({"url": "http://127.0.0.1:1/", "headers": {"bad name": "x"}})).unwrap_err();
+    assert!(err.starts_with("f: invalid request to `http://127.0.0.1:1/`: "), "{err}");
 }
 
 #[test]

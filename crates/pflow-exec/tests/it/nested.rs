@@ -8,9 +8,7 @@ use pflow_ir::WorkflowName;
 use pflow_store::{Origin, StoreError, WorkflowManager, WorkflowResolver};
 use serde_json::{Value, json};
 
-use crate::support::{
-    error, ir, memory_manager, outputs, plant, run, run_with, valid, write_json,
-};
+use crate::support::{error, ir, memory_manager, outputs, plant, run, run_with, valid, write_json};
 
 /// A child that greets `name` (required) with an optional `punct` (default `!`).
 fn greet_child() -> Value {
@@ -59,7 +57,8 @@ fn output_mapping_returns_only_the_mapped_outputs() {
     let manager = memory_manager();
     manager.create("greet", &ir(greet_child()), "").unwrap();
     let call = |mapping: Value| {
-        let mut params = json!({"workflow_name": "greet", "param_mapping": {"name": "Bo", "punct": "?"}});
+        let mut params =
+            json!({"workflow_name": "greet", "param_mapping": {"name": "Bo", "punct": "?"}});
         if !mapping.is_null() {
             params["output_mapping"] = mapping;
         }
@@ -287,9 +286,12 @@ fn nesting_deeper_than_max_depth_fails() {
         ),
         "{err}"
     );
-    let err = error(run(json!({"ir_version": "0.1.0", "nodes": [{"id": "c", "type": "workflow",
-        "params": {"workflow_ir": {"ir_version": "0.1.0", "nodes": [{"id": "e", "type": "echo"}]}, "max_depth": 65}}]})));
-    assert_eq!(err.to_string(), "c: param `max_depth` is 65, more than the limit 64");
+    // A literal beyond the limit is a validation error; one from a template fails the node.
+    let err = error(run(json!({"ir_version": "0.1.0",
+        "inputs": {"depth": {"type": "integer", "required": false, "default": 65}},
+        "nodes": [{"id": "c", "type": "workflow", "params": {"workflow_ir": {"ir_version": "0.1.0",
+            "nodes": [{"id": "e", "type": "echo"}]}, "max_depth": "${depth}"}}]})));
+    assert_eq!(err.to_string(), "c: param `max_depth` must be at most 64, found `65`");
 }
 
 /// A workflow whose single node calls `callee` by name.
@@ -421,7 +423,8 @@ fn the_static_checks_report_unreadable_files_and_look_inside_inline_children() {
         "{found:?}"
     );
     // The chain starts at the workflow being checked and passes through the inline child.
-    let (m, l) = (d.join("main.json").display().to_string(), d.join("loop.json").display().to_string());
+    let (m, l) =
+        (d.join("main.json").display().to_string(), d.join("loop.json").display().to_string());
     assert_eq!(
         found[1],
         format!(

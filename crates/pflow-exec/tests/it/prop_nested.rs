@@ -85,9 +85,8 @@ fn linear(steps: &[Step], prefix: &str) -> Value {
 fn same_outputs(start: &Value, steps: &[Step], cuts: &[usize]) -> Result<(), TestCaseError> {
     let runtime = Runtime::builtin();
     let inputs = json!({"x": start}).as_object().cloned().unwrap_or_default();
-    let inline = runtime
-        .run(&valid(linear(steps, "n")), inputs.clone(), &Origin::Inline)
-        .map(|o| o.outputs);
+    let inline =
+        runtime.run(&valid(linear(steps, "n")), inputs.clone(), &Origin::Inline).map(|o| o.outputs);
 
     let mut bounds: Vec<usize> = cuts.iter().map(|c| c % steps.len()).filter(|&c| c > 0).collect();
     bounds.sort_unstable();

@@ -269,16 +269,16 @@ fn a_template_to_a_node_that_did_not_run_fails_that_node() {
     // `skipped` leads to `b`, so validation accepts the reference, but the branch to it
     // is not taken.
     let err = error(run(json!({"ir_version": "0.1.0",
-        "nodes": [
-            {"id": "a", "type": "echo", "params": {"message": "x"}},
-            {"id": "b", "type": "echo", "params": {"message": "${skipped.message}"}},
-            {"id": "skipped", "type": "echo", "params": {"message": "never"}}
-        ],
-        "edges": [
-            {"from": "a", "to": "b"},
-            {"from": "a", "to": "skipped", "action": "other"},
-            {"from": "skipped", "to": "b"}
-        ]})));
+    "nodes": [
+        {"id": "a", "type": "echo", "params": {"message": "x"}},
+        {"id": "b", "type": "echo", "params": {"message": "${skipped.message}"}},
+        {"id": "skipped", "type": "echo", "params": {"message": "never"}}
+    ],
+    "edges": [
+        {"from": "a", "to": "b"},
+        {"from": "a", "to": "skipped", "action": "other"},
+        {"from": "skipped", "to": "b"}
+    ]})));
     let text = err.to_string();
     assert!(
         text.starts_with("b: cannot resolve params: at `message`: `${skipped.message}`"),

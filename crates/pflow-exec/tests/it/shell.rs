@@ -59,7 +59,7 @@ fn env_passes_values_without_shell_injection() {
     assert_eq!(out["stdout"], json!(format!("{hostile}|8080|true")));
     assert_eq!(
         shell(json!({"command": "true", "env": {"BAD": {"x": 1}}})).unwrap_err(),
-        "sh: param `env.BAD` must be a string, got object"
+        "sh: param `env.BAD` must be a string, a number or a boolean, found an object"
     );
 }
 
@@ -140,15 +140,15 @@ fn bad_params_fail_the_node_clearly() {
     assert_eq!(shell(json!({})).unwrap_err(), "sh: missing required param `command`");
     assert_eq!(
         shell(json!({"command": "true", "timeout": 0})).unwrap_err(),
-        "sh: param `timeout` must be positive, got `0`"
+        "sh: param `timeout` must be greater than 0, found `0`"
     );
     assert_eq!(
         shell(json!({"command": "true", "timeout": "soon"})).unwrap_err(),
-        "sh: param `timeout` must be of type number, got string"
+        "sh: param `timeout` must be a number, found a string"
     );
     let err = error(run(json!({"ir_version": "0.1.0",
         "nodes": [{"id": "sh", "type": "shell", "params": {"command": 42}}]})));
-    assert_eq!(err.to_string(), "sh: param `command` must be of type string, got integer");
+    assert_eq!(err.to_string(), "sh: param `command` must be a string, found an integer");
 }
 
 #[test]

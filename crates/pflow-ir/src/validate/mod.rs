@@ -24,10 +24,9 @@ mod templates;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{
-    Diagnostic, Diagnostics, MAX_IR_DEPTH, MAX_JSON_DEPTH, NodeCatalog, ValueType, WorkflowIr,
-};
+use crate::{Diagnostic, Diagnostics, MAX_IR_DEPTH, MAX_JSON_DEPTH, NodeCatalog, WorkflowIr};
 
+pub use nodes::MAX_WORKFLOW_DEPTH;
 pub use source::WorkflowSource;
 
 /// The findings of validating a workflow, and the IR when its shape was right.
@@ -353,18 +352,6 @@ fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 fn is_valid_id(id: &str) -> bool {
     id.bytes().next().is_some_and(crate::template::is_name_start)
         && id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-}
-
-/// A type with its article, for messages: `a string`, `an integer`.
-fn article(ty: ValueType) -> &'static str {
-    match ty {
-        ValueType::String => "a string",
-        ValueType::Number => "a number",
-        ValueType::Integer => "an integer",
-        ValueType::Boolean => "a boolean",
-        ValueType::Object => "an object",
-        ValueType::Array => "an array",
-    }
 }
 
 /// The path of the first array or object in `value` that is nested more than `limit`

@@ -1,14 +1,22 @@
 //! The node pass: node types and parameters against the catalog, and the nested
 //! `workflow` node (SPEC §5.4), whose inline `workflow_ir` is validated recursively.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::shape::{IrView, NodeView, type_phrase};
-use super::{Findings, article, check_value, did_you_mean, join_path, key_path, quoted_list};
-use crate::template::parse_template;
-use crate::{Diagnostic, NodeCatalog, NodeSpec, WorkflowName};
+use super::shape::{IrView, NodeView};
+use super::{Findings, check_value, did_you_mean, join_path, key_path, quoted_list};
+use crate::template::{Segment, parse_template};
+use crate::{
+    Diagnostic, NodeCatalog, NodeSpec, ParamRules, ParamSpec, ValueType, WorkflowName, check_param,
+};
+
+/// The largest `max_depth` a `workflow` node may ask for; deeper nesting is refused so a
+/// run can never exhaust the stack. Validation checks it when the catalog has no spec for
+/// the `workflow` node (the runtime's spec says the same).
+pub const MAX_WORKFLOW_DEPTH: u64 = 64;
 
 /// The type name of the nested-workflow node, known with or without a catalog.
 pub(super) const WORKFLOW_TYPE: &str = "workflow";
@@ -35,7 +43,7 @@ pub(super) fn check(ir: &IrView<'_>, catalog: Option<&NodeCatalog>, findings: &m
         let Some(ty) = node.ty else { continue };
         let spec = catalog.and_then(|c| c.get(ty));
         if ty == WORKFLOW_TYPE {
-            check_workflow_node(node, catalog, findings);
+            check_workflow_node(node, catalog, spec, &roots, findings);
         } else if let (Some(catalog), None) = (catalog, spec) {
             let mut names: Vec<&str> = catalog.names().chain([WORKFLOW_TYPE]).collect();
             names.sort_unstable();
@@ -57,7 +65,7 @@ pub(super) fn check(ir: &IrView<'_>, catalog: Option<&NodeCatalog>, findings: &m
     }
 }
 
-/// Unknown parameters, missing required ones and literals of the wrong type.
+/// Unknown parameters, missing required ones and literal values their spec refuses.
 fn check_params(
     node: &NodeView<'_>,
     ty: &str,
@@ -93,21 +101,7 @@ fn check_params(
         if is_workflow && WORKFLOW_OWN_PARAMS.contains(&key.as_str()) {
             continue;
         }
-        let Some(expected) = param.ty else { continue };
-        if expected.matches(value) || holds_template(value, roots) {
-            continue;
-        }
-        findings.push(
-            node.place(),
-            Diagnostic::error(
-                &path,
-                format!(
-                    "parameter `{key}` of `{ty}` must be {}, found {}",
-                    article(expected),
-                    type_phrase(value)
-                ),
-            ),
-        );
+        check_literal(node, ty, param, value, &path, roots, findings);
     }
     if let Some(spec) = spec {
         for param in spec.params.iter().filter(|p| p.required && !params.contains_key(&p.name)) {
@@ -126,20 +120,94 @@ fn check_params(
     }
 }
 
-/// Whether `value` is a string that holds a template (so its type is known only at run
-/// time); a string that is not a well-formed template counts too, as the template pass
-/// reports it.
-fn holds_template(value: &Value, roots: &HashSet<&str>) -> bool {
-    let Value::String(s) = value else { return false };
-    match parse_template(s) {
-        Ok(t) => t.has_active_refs(|root| roots.contains(root)),
-        Err(_) => true,
+/// Checks a literal param value with the rule the runtime applies to resolved values
+/// ([`check_param`]); what is known only at run time (a string holding a template, or
+/// such an entry of an object) is left to the runtime.
+fn check_literal(
+    node: &NodeView<'_>,
+    ty: &str,
+    param: &ParamSpec,
+    value: &Value,
+    path: &str,
+    roots: &HashSet<&str>,
+    findings: &mut Findings,
+) {
+    let Some(literal) = literal_value(value, roots) else { return };
+    let Err(problem) = check_param(param, &literal) else { return };
+    let path = match &problem.key {
+        Some(key) => key_path(path, key),
+        None => path.to_owned(),
+    };
+    let d = Diagnostic::error(
+        path,
+        format!("parameter `{}` of `{ty}` {}", problem.subject(&param.name), problem.message),
+    );
+    findings.push(node.place(), if let Some(hint) = problem.hint { d.with_hint(hint) } else { d });
+}
+
+/// The value the runtime sees for `value` when it holds no template: strings with `$$`
+/// turned into `$` (a bare `$name` that is no reference stays as written), and an object
+/// without the entries that hold templates (so the others are still checked). `None` when
+/// `value` is a string holding a template, or one that is not a well-formed template (the
+/// template pass reports it).
+fn literal_value<'v>(value: &'v Value, roots: &HashSet<&str>) -> Option<Cow<'v, Value>> {
+    match value {
+        Value::String(s) => Some(match literal_str(s, roots)? {
+            Cow::Borrowed(_) => Cow::Borrowed(value),
+            Cow::Owned(text) => Cow::Owned(Value::String(text)),
+        }),
+        Value::Object(map) if map.values().any(|v| v.as_str().is_some_and(|s| s.contains('$'))) => {
+            let entries = map.iter().filter_map(|(key, entry)| match entry {
+                Value::String(s) => literal_str(s, roots)
+                    .map(|text| (key.clone(), Value::String(text.into_owned()))),
+                other => Some((key.clone(), other.clone())),
+            });
+            Some(Cow::Owned(Value::Object(entries.collect())))
+        }
+        other => Some(Cow::Borrowed(other)),
     }
 }
 
+/// A string as the runtime resolves it when it holds no template; see [`literal_value`].
+fn literal_str<'s>(s: &'s str, roots: &HashSet<&str>) -> Option<Cow<'s, str>> {
+    if !s.contains('$') {
+        return Some(Cow::Borrowed(s));
+    }
+    let template = parse_template(s).ok()?;
+    if template.has_active_refs(|root| roots.contains(root)) {
+        return None;
+    }
+    let text = template
+        .segments()
+        .iter()
+        .map(|segment| match segment {
+            Segment::Text(text) => text.as_str(),
+            Segment::Ref(r) => r.text.as_str(),
+        })
+        .collect();
+    Some(Cow::Owned(text))
+}
+
+/// The rule for `max_depth` when the catalog has no spec for the `workflow` node.
+fn fallback_max_depth() -> ParamSpec {
+    ParamSpec {
+        name: "max_depth".to_owned(),
+        description: "How deep nested workflows may go".to_owned(),
+        ty: Some(ValueType::Integer),
+        required: false,
+        default: None,
+        rules: ParamRules::default(),
+    }
+    .with_range(0..=MAX_WORKFLOW_DEPTH)
+}
+
+/// The `workflow` node's own rules: one source, its mappings, an inline child validated
+/// recursively, and `max_depth` when the catalog has no `spec` for the node.
 fn check_workflow_node(
     node: &NodeView<'_>,
     catalog: Option<&NodeCatalog>,
+    spec: Option<&NodeSpec>,
+    roots: &HashSet<&str>,
     findings: &mut Findings,
 ) {
     let empty = Map::new();
@@ -225,6 +293,12 @@ fn check_workflow_node(
         }
     }
     check_mappings(node, params, &params_path, child, findings);
+    if spec.is_none()
+        && let Some(value) = params.get("max_depth")
+    {
+        let path = key_path(&params_path, "max_depth");
+        check_literal(node, WORKFLOW_TYPE, &fallback_max_depth(), value, &path, roots, findings);
+    }
 }
 
 /// `param_mapping` and `output_mapping`: their types, and with an inline child, their
@@ -337,5 +411,8 @@ fn check_param_mapping(
 
 fn wrong_type(path: &str, expected: &str, value: &Value) -> Diagnostic {
     let name = path.rsplit('.').next().unwrap_or(path);
-    Diagnostic::error(path, format!("`{name}` must be {expected}, found {}", type_phrase(value)))
+    Diagnostic::error(
+        path,
+        format!("`{name}` must be {expected}, found {}", ValueType::phrase_of(value)),
+    )
 }

@@ -113,7 +113,7 @@ pub(super) fn read<'v>(value: &'v Value, findings: &mut Findings) -> Option<IrVi
             (Section::Root, 0),
             Diagnostic::error(
                 "",
-                format!("a workflow must be a JSON object, found {}", type_phrase(value)),
+                format!("a workflow must be a JSON object, found {}", ValueType::phrase_of(value)),
             )
             .with_hint(r#"a workflow looks like {"ir_version": "0.1.0", "nodes": [...]}"#),
         );
@@ -244,19 +244,6 @@ fn no_nodes() -> Diagnostic {
     )
 }
 
-/// "a string", "an object", … for messages.
-pub(super) fn type_phrase(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 struct Reader<'f> {
     findings: &'f mut Findings,
 }
@@ -267,7 +254,11 @@ impl Reader<'_> {
             place,
             Diagnostic::error(
                 path,
-                format!("`{}` must be {expected}, found {}", last_name(path), type_phrase(value)),
+                format!(
+                    "`{}` must be {expected}, found {}",
+                    last_name(path),
+                    ValueType::phrase_of(value)
+                ),
             ),
         );
     }
@@ -396,8 +387,10 @@ impl Reader<'_> {
         for (rank, (name, decl)) in map.iter().enumerate() {
             let path = key_path(key, name);
             let Some(obj) = decl.as_object() else {
-                let message =
-                    format!("an {what} declaration must be an object, found {}", type_phrase(decl));
+                let message = format!(
+                    "an {what} declaration must be an object, found {}",
+                    ValueType::phrase_of(decl)
+                );
                 self.findings
                     .push((section, rank), Diagnostic::error(&path, message).with_hint(hint));
                 continue;
@@ -463,7 +456,7 @@ impl Reader<'_> {
                     place,
                     Diagnostic::error(
                         &path,
-                        format!("a node must be an object, found {}", type_phrase(item)),
+                        format!("a node must be an object, found {}", ValueType::phrase_of(item)),
                     )
                     .with_hint(r#"write {"id": "...", "type": "...", "params": {...}}"#),
                 );
@@ -501,7 +494,7 @@ impl Reader<'_> {
                     place,
                     Diagnostic::error(
                         &path,
-                        format!("an edge must be an object, found {}", type_phrase(item)),
+                        format!("an edge must be an object, found {}", ValueType::phrase_of(item)),
                     )
                     .with_hint(r#"write {"from": "...", "to": "..."}"#),
                 );

@@ -3,9 +3,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::shape::{IrView, type_phrase};
+use super::shape::IrView;
 use super::{Findings, Section, did_you_mean, index_path, is_valid_id, key_path};
-use crate::Diagnostic;
+use crate::{Diagnostic, ValueType};
 
 /// The graph as later passes need it.
 #[derive(Debug)]
@@ -148,7 +148,7 @@ fn check_inputs(ir: &IrView<'_>, findings: &mut Findings) {
                     format!(
                         "the default of input `{}` is {}, but its type is `{ty}`",
                         input.name,
-                        type_phrase(default)
+                        ValueType::phrase_of(default)
                     ),
                 ),
             );

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::nodes::WORKFLOW_TYPE;
 use super::shape::{InputView, IrView, NodeView};
 use super::structure::Graph;
-use super::{Findings, Place, Section, article, did_you_mean, index_path, key_path, quoted_list};
+use super::{Findings, Place, Section, did_you_mean, index_path, key_path, quoted_list};
 use crate::template::{PathStep, Template, TemplateRef, parse_template};
 use crate::{Diagnostic, MAX_IR_DEPTH, NodeCatalog, ValueType};
 
@@ -222,7 +222,7 @@ impl<'v> Checker<'_, 'v> {
             at.place,
             Diagnostic::error(
                 path,
-                format!("`{r}` takes `{step}` of input `{}`, which is {}", r.root, article(ty)),
+                format!("`{r}` takes `{step}` of input `{}`, which is {}", r.root, ty.phrase()),
             )
             .with_hint(hint),
         );

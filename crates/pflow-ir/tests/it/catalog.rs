@@ -1,9 +1,17 @@
-//! A node catalog for tests, shaped like the built-in nodes of SPEC §5.3.
+//! A node catalog for tests, shaped like the built-in nodes of SPEC §5.3, with the same
+//! param rules.
 
-use pflow_ir::{NodeCatalog, NodeSpec, OutputDecl, ParamSpec, ValueType};
+use pflow_ir::{NodeCatalog, NodeSpec, OutputDecl, ParamRules, ParamSpec, StringFormat, ValueType};
 
-fn param(name: &str, ty: Option<ValueType>, required: bool) -> ParamSpec {
-    ParamSpec { name: name.into(), description: format!("the {name}"), ty, required, default: None }
+pub(crate) fn param(name: &str, ty: Option<ValueType>, required: bool) -> ParamSpec {
+    ParamSpec {
+        name: name.into(),
+        description: format!("the {name}"),
+        ty,
+        required,
+        default: None,
+        rules: ParamRules::default(),
+    }
 }
 
 fn output(name: &str, ty: Option<ValueType>) -> OutputDecl {
@@ -21,7 +29,8 @@ fn spec(name: &str, params: Vec<ParamSpec>, outputs: Vec<OutputDecl>) -> NodeSpe
     }
 }
 
-/// `echo`, `shell`, `read-file`, `write-file` and `workflow`, as SPEC §5.3 describes them.
+/// `echo`, `shell`, `read-file`, `write-file`, `http` and `workflow`, as SPEC §5.3
+/// describes them.
 pub(crate) fn catalog() -> NodeCatalog {
     use ValueType::*;
     NodeCatalog::new([
@@ -32,8 +41,8 @@ pub(crate) fn catalog() -> NodeCatalog {
                 param("command", Some(String), true),
                 param("stdin", Some(String), false),
                 param("cwd", Some(String), false),
-                param("env", Some(Object), false),
-                param("timeout", Some(Number), false),
+                param("env", Some(Object), false).with_value_types([String, Number, Boolean]),
+                param("timeout", Some(Number), false).with_exclusive_minimum(0),
                 param("ignore_errors", Some(Boolean), false),
             ],
             vec![
@@ -44,7 +53,12 @@ pub(crate) fn catalog() -> NodeCatalog {
         ),
         spec(
             "read-file",
-            vec![param("file_path", Some(String), true), param("encoding", Some(String), false)],
+            vec![
+                param("file_path", Some(String), true),
+                param("encoding", Some(String), false)
+                    .with_enum(["utf-8", "utf8", "latin-1", "latin1", "iso-8859-1"])
+                    .ignoring_case(),
+            ],
             vec![output("content", Some(String))],
         ),
         spec(
@@ -56,6 +70,17 @@ pub(crate) fn catalog() -> NodeCatalog {
             ],
             vec![output("file_path", Some(String)), output("bytes_written", Some(Integer))],
         ),
+        spec(
+            "http",
+            vec![
+                param("url", Some(String), true).with_format(StringFormat::HttpUrl),
+                param("method", Some(String), false).with_format(StringFormat::HttpToken),
+                param("headers", Some(Object), false).with_value_types([String, Number, Boolean]),
+                param("body", None, false),
+                param("timeout", Some(Number), false).with_exclusive_minimum(0),
+            ],
+            vec![output("status_code", Some(Integer)), output("body", None)],
+        ),
         NodeSpec {
             dynamic_outputs: true,
             ..spec(
@@ -66,7 +91,7 @@ pub(crate) fn catalog() -> NodeCatalog {
                     param("workflow_ir", Some(Object), false),
                     param("param_mapping", Some(Object), false),
                     param("output_mapping", Some(Object), false),
-                    param("max_depth", Some(Integer), false),
+                    param("max_depth", Some(Integer), false).with_range(0..=64),
                 ],
                 vec![],
             )

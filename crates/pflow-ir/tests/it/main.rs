@@ -1,7 +1,8 @@
-//! Integration tests of pflow-ir: validation rules, the workflow source helper, and
-//! property tests.
+//! Integration tests of pflow-ir: validation rules, the param rule shared with the
+//! runtime, the workflow source helper, and property tests.
 
 mod catalog;
 mod properties;
+mod rules;
 mod source;
 mod validate;

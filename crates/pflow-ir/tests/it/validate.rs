@@ -728,7 +728,7 @@ fn node_types_come_from_the_catalog() {
 error nodes[0].type: unknown node type `read_file`
   hint: did you mean `read-file`?
 error nodes[1].type: unknown node type `frobnicate`
-  hint: the node types are `echo`, `read-file`, `shell`, `workflow`, `write-file`"#,
+  hint: the node types are `echo`, `http`, `read-file`, `shell`, `workflow`, `write-file`"#,
     );
     // Without a catalog any type is accepted.
     check(wf(json!([{ "id": "a", "type": "frobnicate" }]), json!([])), "");
@@ -782,6 +782,149 @@ error nodes[2].params.file_path: parameter `file_path` of `read-file` must be a 
 error nodes[2].params.bogus: unknown parameter `bogus` for `read-file`
   hint: `read-file` takes `file_path`, `encoding`"#,
     );
+}
+
+/// One node of type `ty` with `params`, in a workflow with a string input `t` and a node
+/// `prev` before it (so templates can refer to both).
+fn one_node(ty: &str, params: Value) -> Value {
+    wf_with(
+        json!([echo("prev"), { "id": "n", "type": ty, "params": params }]),
+        json!([{ "from": "prev", "to": "n" }]),
+        json!({ "inputs": { "t": { "type": "string" } } }),
+    )
+}
+
+#[test]
+fn literal_params_follow_the_param_rules() {
+    for (ty, params, expected) in [
+        (
+            "shell",
+            json!({ "command": "true", "timeout": 0 }),
+            "error nodes[1].params.timeout: parameter `timeout` of `shell` must be greater than 0, found `0`
+  hint: `timeout` accepts a number greater than 0",
+        ),
+        (
+            "shell",
+            json!({ "command": "true", "timeout": -5 }),
+            "error nodes[1].params.timeout: parameter `timeout` of `shell` must be greater than 0, found `-5`
+  hint: `timeout` accepts a number greater than 0",
+        ),
+        (
+            "http",
+            json!({ "url": "https://example.com", "timeout": 0 }),
+            "error nodes[1].params.timeout: parameter `timeout` of `http` must be greater than 0, found `0`
+  hint: `timeout` accepts a number greater than 0",
+        ),
+        (
+            "workflow",
+            json!({ "workflow_name": "child", "max_depth": 65 }),
+            "error nodes[1].params.max_depth: parameter `max_depth` of `workflow` must be at most 64, found `65`
+  hint: `max_depth` accepts an integer from 0 to 64",
+        ),
+        (
+            "workflow",
+            json!({ "workflow_name": "child", "max_depth": -1 }),
+            "error nodes[1].params.max_depth: parameter `max_depth` of `workflow` must be at least 0, found `-1`
+  hint: `max_depth` accepts an integer from 0 to 64",
+        ),
+        (
+            "read-file",
+            json!({ "file_path": "a.txt", "encoding": "utf-16" }),
+            "error nodes[1].params.encoding: parameter `encoding` of `read-file` must be `utf-8`, `utf8`, `latin-1`, `latin1` or `iso-8859-1`, found `utf-16`
+  hint: `encoding` accepts `utf-8`, `utf8`, `latin-1`, `latin1` or `iso-8859-1`, in any case",
+        ),
+        (
+            "http",
+            json!({ "url": "https://example.com", "method": "GE T" }),
+            "error nodes[1].params.method: parameter `method` of `http` must be an HTTP token, found `GE T`: a space is not allowed in one
+  hint: `method` accepts an HTTP token such as `GET` or `PATCH`: ASCII letters, digits and ``!#$%&'*+-.^_`|~``",
+        ),
+        (
+            "http",
+            json!({ "url": "not a url" }),
+            "error nodes[1].params.url: parameter `url` of `http` must be an absolute `http://` or `https://` URL, found `not a url`
+  hint: `url` accepts an absolute `http://` or `https://` URL with a host, such as `https://example.com/path?q=1`",
+        ),
+        (
+            "shell",
+            json!({ "command": "true", "env": { "A": [1] } }),
+            "error nodes[1].params.env.A: parameter `env.A` of `shell` must be a string, a number or a boolean, found an array
+  hint: `env` accepts an object whose values are strings, numbers or booleans",
+        ),
+        (
+            "http",
+            json!({ "url": "https://example.com", "headers": { "X Y": { "z": 1 } } }),
+            r#"error nodes[1].params.headers["X Y"]: parameter `headers.X Y` of `http` must be a string, a number or a boolean, found an object
+  hint: `headers` accepts an object whose values are strings, numbers or booleans"#,
+        ),
+        // What the runtime sees is checked: `$$` is one `$`, and a bare `$name` that names
+        // no input or node stays text.
+        (
+            "http",
+            json!({ "url": "$$https://example.com" }),
+            "error nodes[1].params.url: parameter `url` of `http` must be an absolute `http://` or `https://` URL, found `$https://example.com`
+  hint: `url` accepts an absolute `http://` or `https://` URL with a host, such as `https://example.com/path?q=1`",
+        ),
+        (
+            "http",
+            json!({ "url": "$base/x" }),
+            "error nodes[1].params.url: parameter `url` of `http` must be an absolute `http://` or `https://` URL, found `$base/x`
+  hint: `url` accepts an absolute `http://` or `https://` URL with a host, such as `https://example.com/path?q=1`",
+        ),
+        // Entries that hold templates are left to the runtime; the others are checked.
+        (
+            "shell",
+            json!({ "command": "true", "env": { "A": "${t}", "B": "$prev.message", "C": [1] } }),
+            "error nodes[1].params.env.C: parameter `env.C` of `shell` must be a string, a number or a boolean, found an array
+  hint: `env` accepts an object whose values are strings, numbers or booleans",
+        ),
+    ] {
+        check_cat(one_node(ty, params), expected);
+    }
+}
+
+#[test]
+fn valid_and_templated_params_pass() {
+    for (ty, params) in [
+        ("shell", json!({ "command": "true", "timeout": 0.5 })),
+        ("shell", json!({ "command": "true", "timeout": null })),
+        ("workflow", json!({ "workflow_name": "child", "max_depth": 0 })),
+        ("workflow", json!({ "workflow_name": "child", "max_depth": 64 })),
+        ("read-file", json!({ "file_path": "a.txt", "encoding": "Latin-1" })),
+        ("http", json!({ "url": "https://example.com/x?y=1", "method": "patch" })),
+        ("http", json!({ "url": "https://example.com/$$", "headers": { "X-N": 7 } })),
+        ("shell", json!({ "command": "true", "env": { "A": 1, "B": true, "C": "x" } })),
+        // Values known only at run time, which the runtime checks by the same rule.
+        (
+            "shell",
+            json!({ "command": "true", "timeout": "${t}", "env": { "A": "${prev.message}" } }),
+        ),
+        ("workflow", json!({ "workflow_name": "child", "max_depth": "$t" })),
+        ("read-file", json!({ "file_path": "a.txt", "encoding": "${t}" })),
+        ("http", json!({ "url": "https://${t}/x", "method": "$prev.message", "timeout": "$t" })),
+    ] {
+        check_cat(one_node(ty, params), "");
+    }
+}
+
+#[test]
+fn max_depth_is_bounded_without_a_workflow_spec() {
+    let node = |depth: Value| {
+        wf(
+            json!([{ "id": "w", "type": "workflow", "params": { "workflow_name": "child", "max_depth": depth } }]),
+            json!([]),
+        )
+    };
+    let too_deep = "error nodes[0].params.max_depth: parameter `max_depth` of `workflow` must be at most 64, found `65`
+  hint: `max_depth` accepts an integer from 0 to 64";
+    check(node(json!(65)), too_deep);
+    check_with(node(json!(65)), Some(&NodeCatalog::default()), too_deep);
+    check(
+        node(json!("ten")),
+        "error nodes[0].params.max_depth: parameter `max_depth` of `workflow` must be an integer, found a string",
+    );
+    check(node(json!(64)), "");
+    check(node(json!(null)), "");
 }
 
 #[test]
