@@ -9,6 +9,8 @@
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use pflow_ir::{Lines, escape_controls};
+
 use crate::cli::{ColorChoice, GlobalArgs};
 
 /// A text style for messages on stderr.
@@ -191,8 +193,11 @@ impl Output {
             } else {
                 ("warning:", Style::Warning)
             };
-            self.stderr_line(&format!("{} {d}", self.paint(style, label)));
+            // Findings quote the workflow (ids, names, values), which may hold anything.
+            let text = escape_controls(&d.to_string(), Lines::One).into_owned();
+            self.stderr_line(&format!("{} {text}", self.paint(style, label)));
             if let Some(hint) = &d.hint {
+                let hint = escape_controls(hint, Lines::One);
                 self.stderr_line(&format!("  {} {hint}", self.paint(Style::Hint, "hint:")));
             }
         }

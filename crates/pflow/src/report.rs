@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use pflow_context::ContextError;
 use pflow_exec::ExecError;
+use pflow_ir::{Lines, escape_controls};
 use pflow_store::StoreError;
 
 use crate::commands::Outcome;
@@ -66,11 +67,17 @@ pub(crate) fn finish(result: std::thread::Result<Outcome>, out: &Output) -> Exit
         Ok(Err(err)) if matches!(err.downcast_ref(), Some(StdoutError::Closed)) => exit::SUCCESS,
         Ok(Err(err)) => {
             let (hint, code) = classify(&err);
-            out.stderr_line(&format!("{} {err}", out.paint(Style::Error, "error:")));
+            // Messages quote what they are about (a stored entry's reason, a file name),
+            // which may hold control characters.
+            let safe = |text: &str| escape_controls(text, Lines::Many).into_owned();
+            let message = safe(&err.to_string());
+            out.stderr_line(&format!("{} {message}", out.paint(Style::Error, "error:")));
             for cause in err.chain().skip(1) {
+                let cause = safe(&cause.to_string());
                 out.stderr_line(&format!("{} {cause}", out.paint(Style::Dim, "caused by:")));
             }
             if let Some(hint) = hint {
+                let hint = safe(&hint);
                 out.stderr_line(&format!("{} {hint}", out.paint(Style::Hint, "hint:")));
             }
             code

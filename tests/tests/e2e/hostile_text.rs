@@ -150,8 +150,7 @@ fn a_planted_file_name_with_an_escape_is_reported_escaped() {
         --- stdout
         --- stderr
         warning: skipped [HOME]/workflows/evil\u{1b}]0;pwned\u{7}.json: `evil\u{1b}]0;pwned\u{7}` is not a valid workflow name: character '\u{1b}' is not allowed
-        no saved workflows yet
-        hint: save one with `pflow workflow save FILE --name NAME`
+        no readable saved workflow: 1 entry could not be read
     ");
     insta::assert_snapshot!(home.transcript(&runs[1]), @r"
         exit: 0
@@ -161,4 +160,34 @@ fn a_planted_file_name_with_an_escape_is_reported_escaped() {
         no readable entry in the trash: 1 entry could not be read
     ");
     assert!(runs[2].stderr.contains("evil\\u{1b}]0;pwned\\u{7}.json"), "{}", runs[2].stderr);
+}
+
+/// Validation findings and error messages quote the workflow and the store (an input
+/// name, an unreadable entry's reason); what they quote is escaped too.
+#[test]
+fn findings_and_errors_escape_what_they_quote() {
+    let home = TestHome::new();
+    let cwd = tempfile::tempdir().unwrap();
+    let ir = json!({
+        "ir_version": "0.1.0",
+        "inputs": { "a\u{1b}[2Jb": { "type": "string" } },
+        "nodes": [{ "id": "n", "type": "echo", "params": { "message": "${a\u{1b}[2Jb}" } }],
+    });
+    std::fs::write(cwd.path().join("wf.json"), ir.to_string()).unwrap();
+    let validate = home.run_in(cwd.path(), ["validate", "wf.json"], b"");
+    assert!(validate.stderr.contains("\\u{1b}[2J"), "{}", validate.transcript());
+    assert_no_raw(&validate);
+    let workflows = home.workflows();
+    std::fs::create_dir_all(&workflows).unwrap();
+    std::fs::write(workflows.join("odd.json"), "{\"name\": \"odd\u{1b}]0;x\u{7}\"}").unwrap();
+    let show = home.run(["workflow", "show", "odd"]);
+    assert_eq!(show.code, 1, "{}", show.transcript());
+    assert_no_raw(&show);
+}
+
+#[track_caller]
+fn assert_no_raw(run: &Run) {
+    for c in RAW {
+        assert!(!run.stdout.contains(c) && !run.stderr.contains(c), "raw {c:?}: {run:#?}");
+    }
 }

@@ -14,5 +14,6 @@ mod store_hostile;
 mod store_mounts;
 mod store_owned;
 mod store_prompt;
+mod store_rules;
 mod store_support;
 mod validate;

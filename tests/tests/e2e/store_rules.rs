@@ -121,11 +121,8 @@ fn a_replace_racing_a_delete_is_never_not_found() {
         if round % 2 == 1 {
             save_args.extend(["--expect-revision", &expect]);
         }
-        let delete = home
-            .command(["workflow", "delete", "raced", "--yes"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(Stdio::null());
+        let mut delete = home.command(["workflow", "delete", "raced", "--yes"]);
+        delete.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
         let save = held(&home, &save_args);
         let delete = delete.spawn().unwrap();
         let runs = release(vec![(save, ir_text(format!("replaced {round}")))]);
@@ -159,8 +156,9 @@ fn a_workflow_too_large_to_read_back_is_never_acknowledged() {
     let nodes: Vec<Value> = (0..100_000)
         .map(|i| json!({"id": format!("n{i}"), "type": "echo", "params": {"message": "x"}}))
         .collect();
-    let edges: Vec<Value> =
-        (1..100_000).map(|i| json!({"from": format!("n{}", i - 1), "to": format!("n{i}")})).collect();
+    let edges: Vec<Value> = (1..100_000)
+        .map(|i| json!({"from": format!("n{}", i - 1), "to": format!("n{i}")}))
+        .collect();
     let big = json!({"ir_version": "0.1.0", "nodes": nodes, "edges": edges}).to_string();
     assert!(big.len() < 16 * 1024 * 1024, "the input itself must be readable");
     let path = dir.path().join("big.json");

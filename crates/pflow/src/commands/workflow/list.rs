@@ -37,7 +37,11 @@ pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Ou
         out.data(&table(&shown))?;
     }
     if shown.is_empty() {
-        if listing.workflows.is_empty() {
+        if listing.workflows.is_empty() && !listing.problems.is_empty() {
+            let n = listing.problems.len();
+            let entries = if n == 1 { "entry" } else { "entries" };
+            out.message(&format!("no readable saved workflow: {n} {entries} could not be read"));
+        } else if listing.workflows.is_empty() {
             out.message("no saved workflows yet");
             let hint = out.paint(Style::Hint, "hint:");
             out.message(&format!("{hint} save one with `pflow workflow save FILE --name NAME`"));
