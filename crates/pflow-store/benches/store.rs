@@ -1,7 +1,7 @@
 //! Benchmarks of the filesystem store (divan): save, load, and `list_all` in stores of
 //! 10, 1 000 and 10 000 workflows; listing with a warm index and with a cold one (the
-//! index removed before every listing, so every file is read and the index rebuilt). Results are recorded in
-//! docs/performance.md.
+//! index removed before every listing, so every file is read and the index rebuilt).
+//! Results are recorded in docs/performance.md.
 
 use std::fs;
 use std::path::Path;
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use divan::{AllocProfiler, Bencher};
 use pflow_ir::{Document, Timestamp, WorkflowIr, WorkflowName};
-use pflow_store::{FsStore, WorkflowManager, WorkflowStore};
+use pflow_store::{FsStore, StoredDocument, WorkflowManager, WorkflowStore};
 use serde_json::json;
 
 #[global_allocator]
@@ -49,7 +49,8 @@ fn sample_doc(i: usize) -> Document {
 /// a warm index.
 fn populate(dir: &Path, n: usize) -> FsStore {
     let store = FsStore::new(dir);
-    store.create(&sample_doc(0)).expect("the first save works");
+    let first = StoredDocument::new(sample_doc(0)).expect("a small document");
+    store.write(&mut |txn| txn.create(&first)).expect("the first save works");
     for i in 1..n {
         let path = store.workflows_dir().join(format!("workflow-{i:05}.json"));
         fs::write(path, sample_doc(i).to_pretty_json()).expect("writing a workflow works");

@@ -32,6 +32,12 @@ mod vfs;
 #[doc(hidden)]
 pub mod sim;
 
+// The conformance suite and the M1 state machine, for every backend's tests (this crate's
+// and a backend crate's of its own), with the `test-support` feature only.
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub mod testing;
+
 pub use calls::{
     Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, one_line, read_workflow_file,
 };

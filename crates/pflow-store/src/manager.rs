@@ -296,8 +296,9 @@ impl WorkflowManager {
         self.store
             .write(&mut |txn| {
                 let Some(current) = txn.load(&name)? else { return Err(not_found(&name)) };
-                check_expected(&name, expected_revision, Some(&current))?;
+                // A revision that was never kept is not found, whatever the caller expected.
                 let wanted = revision_in(txn, &name, &current, revision)?;
+                check_expected(&name, expected_revision, Some(&current))?;
                 let valid = self.validate(&name, wanted.ir)?;
                 check_calls_in(txn, &name, &valid)?;
                 done = Some(replace_in(txn, &current, valid.into_ir(), wanted.description, now)?);

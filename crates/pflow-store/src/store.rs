@@ -38,8 +38,9 @@ pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 /// - **Durability and atomicity**: when a write primitive returns `Ok`, its effect
 ///   survives a crash or power loss; a crash in the middle of one leaves the state before
 ///   or after it, never a mixture. A transaction whose work fails after some primitives
-///   succeeded keeps their effects (the manager makes every check before its first write,
-///   so only a failing write can do that).
+///   succeeded may keep their effects (a database rolls them back, the filesystem cannot;
+///   the manager makes every check before its first write, so only a failing write can
+///   leave such a state, and each primitive is whole).
 /// - **History is append-only and immutable**: the revisions kept before the current one
 ///   are never changed, only removed with their workflow by a purge. A workflow is at
 ///   every instant in exactly one place: live or in the trash.

@@ -81,7 +81,16 @@ impl FsStore {
             self.fs.sync_dir(&trash).map_err(|e| io_error("sync", &trash, e))?;
         }
 
+        // Entries of one name have distinct times: a time already taken (by another life of
+        // this name, whose file name differs by its creation time) moves to the next free
+        // microsecond.
         let mut deleted_at = deleted_at;
+        let removed = |f: &TrashFile| created.is_some() && f.created == created;
+        let taken: Vec<Timestamp> =
+            mine.iter().filter(|f| !removed(f)).map(|f| f.key.deleted_at).collect();
+        while taken.contains(&deleted_at) {
+            deleted_at = time_after(deleted_at, Some(deleted_at));
+        }
         let mut attempts = 0;
         loop {
             let target = trash.join(trash_file(name, deleted_at.unix_micros(), created));

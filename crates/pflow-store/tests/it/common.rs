@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use pflow_ir::{Document, Timestamp, WorkflowIr, WorkflowName};
 use pflow_store::sim::{PowerLoss, SimFs};
-use pflow_store::{FsStore, MemoryStore, WorkflowManager, WorkflowStore};
+use pflow_store::testing::Harness;
+use pflow_store::{FsStore, MemoryStore, StoredDocument, WorkflowManager, WorkflowStore};
 use serde_json::json;
 
 /// A valid IR whose content depends on `n`, with one input and one output.
@@ -20,18 +21,6 @@ pub(crate) fn ir(n: u64) -> WorkflowIr {
     .expect("the sample IR is well-formed")
 }
 
-/// A valid IR with one `shell` node per `(id, content)`, chained in order.
-pub(crate) fn ir_nodes(nodes: &[(&str, u64)]) -> WorkflowIr {
-    let list: Vec<serde_json::Value> = nodes
-        .iter()
-        .map(|(id, n)| json!({ "id": id, "type": "shell", "params": { "command": format!("echo {n}") } }))
-        .collect();
-    let edges: Vec<serde_json::Value> =
-        nodes.windows(2).map(|w| json!({ "from": w[0].0, "to": w[1].0 })).collect();
-    serde_json::from_value(json!({ "ir_version": "0.1.0", "nodes": list, "edges": edges }))
-        .expect("the sample IR is well-formed")
-}
-
 /// A valid IR that calls the saved workflow `callee` by name.
 pub(crate) fn calling(callee: &str) -> WorkflowIr {
     serde_json::from_value(json!({
@@ -39,16 +28,6 @@ pub(crate) fn calling(callee: &str) -> WorkflowIr {
         "nodes": [{ "id": "call", "type": "workflow", "params": { "workflow_name": callee } }]
     }))
     .expect("the calling IR is well-formed")
-}
-
-/// An IR that fails validation (an edge to a node that does not exist).
-pub(crate) fn invalid_ir() -> WorkflowIr {
-    serde_json::from_value(json!({
-        "ir_version": "0.1.0",
-        "nodes": [{ "id": "a", "type": "shell" }],
-        "edges": [{ "from": "a", "to": "nowhere" }]
-    }))
-    .expect("the invalid sample is still well-formed")
 }
 
 /// A name that is known to be valid.
@@ -59,6 +38,13 @@ pub(crate) fn name(s: &str) -> WorkflowName {
 /// A first-revision document.
 pub(crate) fn doc(n: &str, content: u64) -> Document {
     Document::new(name(n), format!("description {content}"), ir(content), Timestamp::now())
+}
+
+/// Stores `doc` as a new workflow through the transaction primitive (no rule of the
+/// manager's in between), as the raw `create` once did.
+pub(crate) fn put(store: &dyn WorkflowStore, doc: &Document) {
+    let stored = StoredDocument::new(doc.clone()).expect("the sample document is small");
+    store.write(&mut |txn| txn.create(&stored)).expect("the primitive create works");
 }
 
 /// The file a workflow lives in under `home`.
@@ -137,4 +123,32 @@ impl Backend {
             }
         }
     }
+}
+
+/// Each backend is a harness of the suites in `pflow_store::testing`.
+impl Harness for Backend {
+    fn store(&self) -> Arc<dyn WorkflowStore> {
+        Backend::store(self)
+    }
+
+    fn plant_corrupt(&self, name: &WorkflowName) {
+        Backend::plant_corrupt(self, name.as_str());
+    }
+
+    fn crash_and_reopen(&mut self) {
+        Backend::crash_and_reopen(self);
+    }
+}
+
+/// The `make` closures the suites take, one per backend.
+pub(crate) fn memory() -> Box<dyn Harness> {
+    Box::new(Backend::memory())
+}
+
+pub(crate) fn fs() -> Box<dyn Harness> {
+    Box::new(Backend::fs())
+}
+
+pub(crate) fn sim() -> Box<dyn Harness> {
+    Box::new(Backend::sim())
 }

@@ -3,33 +3,37 @@
 //! operations — creates, updates (history), restores of revisions, deletes (to the
 //! trash), restores from the trash and purges.
 //!
-//! After every fault the store must be in the state before or after the operation, as
-//! seen through the store: every workflow live or in the trash — not both, not neither —
-//! with its complete history, and no torn document.
+//! Every operation runs through the manager (where the rules live) over the filesystem
+//! store's transaction primitives. After every fault the store must be in the state
+//! before or after the operation, as seen through the store: every workflow live or in
+//! the trash — not both, not neither — with its complete history, and no torn document.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pflow_ir::Timestamp;
 use pflow_store::sim::{PowerLoss, SimFs};
-use pflow_store::{Change, FsStore, PurgeFilter, StoreError, StoreResult, WorkflowStore};
+use pflow_store::{FsStore, IfCalled, StoreError, StoreResult, WorkflowManager};
 
-use crate::common::{SIM_HOME, doc, ir, name};
+use crate::common::{SIM_HOME, ir};
 
 fn temp_dir() -> PathBuf {
     Path::new(SIM_HOME).join("workflows/.tmp")
 }
 
-fn fresh() -> (SimFs, FsStore) {
+fn fresh() -> (SimFs, WorkflowManager) {
     let sim = SimFs::new();
     sim.plant_dir(Path::new("/home/user"));
-    let store = FsStore::with_fs(SIM_HOME, Arc::new(sim.clone()));
-    (sim, store)
+    (sim.clone(), on(sim))
 }
 
-fn change(content: u64) -> Change {
-    Change { ir: ir(content), description: format!("description {content}"), now: Timestamp::now() }
+/// A manager over a filesystem store on `sim`, as a new process would open it.
+fn on(sim: SimFs) -> WorkflowManager {
+    WorkflowManager::new(Arc::new(FsStore::with_fs(SIM_HOME, Arc::new(sim))))
+}
+
+fn description(content: u64) -> String {
+    format!("description {content}")
 }
 
 /// One revision as the tests see it: `(revision, content)`.
@@ -51,12 +55,12 @@ fn content_of(doc: &pflow_ir::Document) -> u64 {
 
 /// The state of `store`. Any entry or revision that cannot be read fails the test: a
 /// torn or lost document.
-fn state(store: &FsStore) -> State {
-    let listing = store.list().unwrap();
+fn state(store: &WorkflowManager) -> State {
+    let listing = store.list_all().unwrap();
     assert!(listing.problems.is_empty(), "unreadable entries: {:?}", listing.problems);
     let mut state = State::default();
     for summary in &listing.workflows {
-        let history = store.history(&summary.name).unwrap();
+        let history = store.history(summary.name.as_str()).unwrap();
         assert!(history.problems.is_empty(), "unreadable revisions: {:?}", history.problems);
         let revs: Vec<Rev> =
             history.revisions.iter().map(|d| (d.revision, content_of(d))).collect();
@@ -84,18 +88,15 @@ enum Op {
 }
 
 impl Op {
-    fn run(self, store: &FsStore) -> StoreResult<()> {
-        let now = Timestamp::now();
+    fn run(self, store: &WorkflowManager) -> StoreResult<()> {
         match self {
-            Op::Create(n, c) => store.create(&doc(n, c)).map(drop),
-            Op::Update(n, rev, c) => store.update(&name(n), rev, change(c)).map(drop),
-            Op::Restore(n, k, rev) => store.restore_revision(&name(n), k, Some(rev), now).map(drop),
-            Op::Delete(n) => store.delete(&name(n), now).map(drop),
-            Op::TrashRestore(n) => store.restore_trashed(&name(n)).map(drop),
-            Op::Purge(n) => {
-                store.purge(&PurgeFilter { name: n.map(name), deleted_before: None }).map(drop)
-            }
-            Op::List => store.list().map(drop),
+            Op::Create(n, c) => store.create(n, &ir(c), &description(c)).map(drop),
+            Op::Update(n, rev, c) => store.update(n, &ir(c), &description(c), rev).map(drop),
+            Op::Restore(n, k, rev) => store.restore_revision(n, k, Some(rev)).map(drop),
+            Op::Delete(n) => store.delete(n, IfCalled::Refuse).map(drop),
+            Op::TrashRestore(n) => store.restore_trashed(n).map(drop),
+            Op::Purge(n) => store.purge(n, None).map(drop),
+            Op::List => store.list_all().map(drop),
         }
     }
 
@@ -183,7 +184,7 @@ fn still_trashed(trashed: &[(String, Vec<Rev>)], now: &State) -> Vec<(String, Ve
 
 /// Restores every trashed workflow whose name is free and checks its whole history
 /// against the model: a trashed workflow's history is complete. Mutates the store.
-fn check_trashed_histories(store: &FsStore, trashed: &[(String, Vec<Rev>)], live: &State) {
+fn check_trashed_histories(store: &WorkflowManager, trashed: &[(String, Vec<Rev>)], live: &State) {
     let mut newest: BTreeMap<&str, &Vec<Rev>> = BTreeMap::new();
     for (n, revs) in trashed {
         newest.insert(n, revs);
@@ -192,8 +193,8 @@ fn check_trashed_histories(store: &FsStore, trashed: &[(String, Vec<Rev>)], live
         if live.live.contains_key(n) {
             continue;
         }
-        store.restore_trashed(&name(n)).unwrap();
-        let history = store.history(&name(n)).unwrap();
+        store.restore_trashed(n).unwrap();
+        let history = store.history(n).unwrap();
         let got: Vec<Rev> = history.revisions.iter().map(|d| (d.revision, content_of(d))).collect();
         assert_eq!(&got, revs, "history of trashed `{n}`");
     }
@@ -263,8 +264,8 @@ fn f2_a_failing_call_leaves_the_old_or_the_new_state_and_no_temp() {
                     assert_eq!(now, post, "{op:?} reported success at call {n}");
                 }
                 // The next operation works and cleans up whatever the failure left.
-                store.create(&doc("next", 9)).unwrap();
-                store.update(&name("next"), 1, change(10)).unwrap();
+                store.create("next", &ir(9), &description(9)).unwrap();
+                store.update("next", &ir(10), &description(10), 1).unwrap();
                 assert!(
                     sim.names_in(&temp_dir()).is_empty(),
                     "{op:?} failing call {n}: temp files left: {:?}",
@@ -336,7 +337,7 @@ fn f3_power_loss_at_every_step_keeps_acknowledged_operations() {
                 Some(restarted) => restarted,
                 None => sim.power_loss_now(mode),
             };
-            let store = FsStore::with_fs(SIM_HOME, Arc::new(restarted.clone()));
+            let store = on(restarted.clone());
             let mut with_in_flight = acked.clone();
             let mut with_in_flight_trashed = acked_trashed.clone();
             if let Some(op) = in_flight {
@@ -349,7 +350,7 @@ fn f3_power_loss_at_every_step_keeps_acknowledged_operations() {
                 "power cut before call {n} ({mode:?}), in flight {in_flight:?}: {now:?} is \
                  neither {acked:?} nor {with_in_flight:?}"
             );
-            store.create(&doc("after", 7)).unwrap();
+            store.create("after", &ir(7), &description(7)).unwrap();
             assert!(
                 restarted.names_in(&temp_dir()).is_empty(),
                 "power cut before call {n}: temp files left after the next mutation"
@@ -370,12 +371,12 @@ fn f3_power_loss_at_every_step_keeps_acknowledged_operations() {
 #[test]
 fn f3_a_new_home_survives_a_power_cut() {
     let (sim, store) = fresh();
-    store.create(&doc("first", 1)).unwrap();
-    store.update(&name("first"), 1, change(2)).unwrap();
-    store.create(&doc("second", 1)).unwrap();
-    store.delete(&name("second"), Timestamp::now()).unwrap();
+    store.create("first", &ir(1), &description(1)).unwrap();
+    store.update("first", &ir(2), &description(2), 1).unwrap();
+    store.create("second", &ir(1), &description(1)).unwrap();
+    store.delete("second", IfCalled::Refuse).unwrap();
     let restarted = sim.power_loss_now(PowerLoss::LoseUnsynced);
-    let store = FsStore::with_fs(SIM_HOME, Arc::new(restarted));
+    let store = on(restarted);
     let state = state(&store);
     assert_eq!(state.live.get("first"), Some(&vec![(1, 1), (2, 2)]));
     assert_eq!(state.trash.get("second"), Some(&vec![(1, 1)]));

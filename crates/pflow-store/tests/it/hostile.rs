@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pflow_store::{FsStore, IfCalled, Listing, StoreError, WorkflowManager, WorkflowStore};
+use pflow_store::{
+    FsStore, IfCalled, Listing, SaveMode, StoreError, WorkflowManager, WorkflowStore,
+};
 use rustix::fs::{CWD, FileType, Mode};
 
 use crate::common::{Backend, doc, file_of, ir};
@@ -44,8 +46,17 @@ fn hostile_names() -> Vec<String> {
 }
 
 fn every_operation(m: &WorkflowManager, n: &str) -> Vec<Result<(), StoreError>> {
+    let valid = m.validate(&crate::common::name("fine"), ir(1)).unwrap();
+    let save = |mode| m.save(n, &valid, None, mode).map(drop);
     vec![
         m.create(n, &ir(1), "").map(drop),
+        save(SaveMode::New),
+        save(SaveMode::Update { expected_revision: 1 }),
+        save(SaveMode::Replace { expected_revision: None }),
+        save(SaveMode::Replace { expected_revision: Some(1) }),
+        m.check_delete(n, IfCalled::Refuse).map(drop),
+        m.locate_saved(n).map(drop),
+        m.load_checked(n).map(drop),
         m.load(n).map(drop),
         m.load_ir(n).map(drop),
         m.exists(n).map(drop),

@@ -6,9 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use pflow_store::WorkflowStore;
+use pflow_store::{StoreError, WorkflowStore};
 
-use crate::common::{Backend, doc, file_of, ir};
+use crate::common::{Backend, doc, file_of, ir, put};
 
 fn index_path(home: &Path) -> PathBuf {
     home.join("workflows/.index.json")
@@ -68,7 +68,7 @@ fn an_edit_within_the_same_timestamp_tick_is_seen() {
     sim.set_tick(1_000_000_000);
     let store = backend.store();
     let first = doc("a", 1);
-    store.create(&first).unwrap();
+    put(&*store, &first);
     assert_eq!(descriptions(&*store), [("a".to_owned(), "description 1".to_owned())]);
     // Same length, same inode, same tick.
     let mut second = first.clone();
@@ -89,7 +89,7 @@ fn only_changed_files_are_read_again() {
     let Backend::Sim { sim, home, .. } = &backend else { unreachable!("a sim backend") };
     let store = backend.store();
     for n in ["a", "b", "c", "d", "e"] {
-        store.create(&doc(n, 1)).unwrap();
+        put(&*store, &doc(n, 1));
     }
     descriptions(&*store);
     let reads = sim.reads();
@@ -107,8 +107,8 @@ fn a_damaged_index_is_rebuilt() {
     let backend = Backend::fs();
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let store = backend.store();
-    store.create(&doc("a", 1)).unwrap();
-    store.create(&doc("b", 2)).unwrap();
+    put(&*store, &doc("a", 1));
+    put(&*store, &doc("b", 2));
     let expected = descriptions(&*store);
     let damage: [&[u8]; 4] = [b"{\"format\": 1, \"records\": [", b"", b"\xff\xfe", b"[]"];
     for bytes in damage {
@@ -121,12 +121,40 @@ fn a_damaged_index_is_rebuilt() {
     // An index from another format is ignored.
     fs::write(index_path(home), br#"{"format": 99, "records": []}"#).unwrap();
     assert_eq!(descriptions(&*store), expected);
-    // A symbolic link planted as the index is not followed, and replaced.
+    // A symbolic link planted as the index is never followed nor written through: the
+    // listing still lists every workflow and says why the index was not updated…
     let outside = home.parent().unwrap().join("outside");
     fs::write(&outside, b"precious").unwrap();
     fs::remove_file(index_path(home)).unwrap();
     std::os::unix::fs::symlink(&outside, index_path(home)).unwrap();
-    store.create(&doc("c", 3)).unwrap();
+    let link_problem = |listing: &pflow_store::Listing| {
+        assert_eq!(listing.problems.len(), 1, "{:?}", listing.problems);
+        let problem = &listing.problems[0];
+        assert!(problem.location.ends_with(".index.json"), "{problem:?}");
+        assert_eq!(
+            problem.reason,
+            "a symbolic link instead of a regular file; the list index was not updated"
+        );
+    };
+    let listing = store.list().unwrap();
+    link_problem(&listing);
+    let names: Vec<(String, String)> =
+        listing.workflows.iter().map(|s| (s.name.to_string(), s.description.clone())).collect();
+    assert_eq!(names, expected);
+    // …and a write refuses to run beside it (the store's own entries must be what they are).
+    let stored = pflow_store::StoredDocument::new(doc("c", 3)).unwrap();
+    match store.write(&mut |txn| txn.create(&stored)).unwrap_err() {
+        StoreError::Layout { location, reason } => {
+            assert!(location.ends_with(".index.json"), "{location}");
+            assert_eq!(reason, "a symbolic link instead of a regular file");
+        }
+        other => panic!("expected Layout, got {other:?}"),
+    }
+    assert_eq!(fs::read(&outside).unwrap(), b"precious");
+    assert!(fs::symlink_metadata(index_path(home)).unwrap().is_symlink());
+    // Once the link is removed, the index is rebuilt as a file of the store's own.
+    fs::remove_file(index_path(home)).unwrap();
+    put(&*store, &doc("c", 3));
     assert_eq!(descriptions(&*store).len(), 3);
     assert_eq!(fs::read(&outside).unwrap(), b"precious");
     assert!(fs::symlink_metadata(index_path(home)).unwrap().is_file());
@@ -137,8 +165,8 @@ fn a_file_deleted_behind_the_back_disappears() {
     let backend = Backend::fs();
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let store = backend.store();
-    store.create(&doc("a", 1)).unwrap();
-    store.create(&doc("b", 2)).unwrap();
+    put(&*store, &doc("a", 1));
+    put(&*store, &doc("b", 2));
     assert_eq!(descriptions(&*store).len(), 2);
     fs::remove_file(file_of(home, "b")).unwrap();
     assert_eq!(descriptions(&*store), [("a".to_owned(), "description 1".to_owned())]);
@@ -176,7 +204,7 @@ fn a_large_index_is_validated_the_same_way() {
     let backend = Backend::fs();
     let Backend::Fs { home, .. } = &backend else { unreachable!("an fs backend") };
     let store = backend.store();
-    store.create(&doc("w-0", 0)).unwrap();
+    put(&*store, &doc("w-0", 0));
     for i in 1..1_000 {
         fs::write(file_of(home, &format!("w-{i}")), doc(&format!("w-{i}"), i).to_pretty_json())
             .unwrap();

@@ -150,7 +150,7 @@ fn a_leftover_revision_of_an_interrupted_update_is_hidden_and_replaced() {
     m.update("x", &ir(2), "two", 1).unwrap();
     let created = created_micros(&m, "x");
     let history = home.join("workflows/.history/x");
-    let stale = m.load("x").unwrap().next_revision(ir(9), "lost".into(), Timestamp::now());
+    let stale = m.load("x").unwrap().next_revision(ir(9), "lost".into(), Timestamp::now()).unwrap();
     let mut stale_at_2 = stale.clone();
     stale_at_2.revision = 2;
     fs::write(history.join(format!("{created}@2.json")), stale_at_2.to_pretty_json()).unwrap();
@@ -214,20 +214,25 @@ fn planted_links_in_place_of_history_or_trash_are_never_followed() {
     let workflows = home.join("workflows");
     symlink(&outside, workflows.join(".trash")).unwrap();
     symlink(&outside, workflows.join(".history")).unwrap();
-    let corrupt = |r: Result<(), StoreError>| match r {
-        Err(StoreError::Corrupt { location, reason }) => {
+    // Reported as the store's own entries being wrong (it was `Corrupt` before).
+    let layout = |r: Result<(), StoreError>| match r {
+        Err(err @ StoreError::Layout { .. }) => {
+            let StoreError::Layout { location, reason } = &err else { unreachable!() };
             assert!(location.ends_with(".trash") || location.ends_with(".history"), "{location}");
-            assert_eq!(reason, "not a directory (a symbolic link)");
+            assert_eq!(reason, "a symbolic link instead of a directory");
+            assert!(err.to_string().starts_with("the store's own entry `"), "{err}");
         }
-        other => panic!("expected Corrupt, got {other:?}"),
+        other => panic!("expected Layout, got {other:?}"),
     };
-    corrupt(m.delete("x", IfCalled::Refuse).map(drop));
-    corrupt(m.update("x", &ir(2), "", 1).map(drop));
-    corrupt(m.trash().map(drop));
-    corrupt(m.restore_trashed("y").map(drop));
-    corrupt(m.purge(None, None).map(drop));
-    corrupt(m.history("x").map(drop));
+    layout(m.delete("x", IfCalled::Refuse).map(drop));
+    layout(m.update("x", &ir(2), "", 1).map(drop));
+    layout(m.create("y", &ir(2), "").map(drop));
+    layout(m.trash().map(drop));
+    layout(m.restore_trashed("y").map(drop));
+    layout(m.purge(None, None).map(drop));
+    layout(m.history("x").map(drop));
     assert_eq!(m.load("x").unwrap().revision, 1);
+    assert!(!m.exists("y").unwrap());
     assert_eq!(fs::read_dir(&outside).unwrap().count(), 0, "something was written outside");
     // The store still lists and loads.
     assert_eq!(m.list_all().unwrap().workflows.len(), 1);
