@@ -384,7 +384,7 @@ fn cycles_by_reference_are_found_statically_and_at_run_time() {
         ("one", &one, format!("{} -> {} -> {} -> {}", p("one"), p("two"), p("three"), p("one"))),
     ] {
         let origin = Origin::File(d.join(format!("{name}.json")));
-        let found = call_findings(&value, &origin);
+        let found = call_findings(value, &origin);
         assert_eq!(found, [format!("nodes[0].params.workflow_ref: workflow call cycle: {chain}")]);
         let err = error(Runtime::builtin().run(&valid(value.clone()), Default::default(), &origin));
         let ExecError::NodeFailed { message, .. } = &err else { panic!("{err}") };

@@ -24,12 +24,12 @@ pub(crate) fn render(diagnostics: &Diagnostics) -> String {
 #[track_caller]
 fn check_with(input: Value, catalog: Option<&NodeCatalog>, expected: &str) {
     let checked = validate_value(&input, catalog);
-    let got = render(&checked.diagnostics());
+    let got = render(checked.diagnostics());
     assert_eq!(got.trim(), expected.trim(), "\ninput: {input:#}\ngot:\n{got}");
     // The typed path agrees with the JSON path whenever the shape was right.
     if let Some(ir) = checked.ir() {
         assert_eq!(
-            render(&validate_ir(ir.clone(), catalog).diagnostics()).trim(),
+            render(validate_ir(ir.clone(), catalog).diagnostics()).trim(),
             expected.trim(),
             "typed IR"
         );
@@ -221,8 +221,7 @@ error ir_version: `0.1` is not a version of the form MAJOR.MINOR.PATCH
     );
     for bad in ["01.1.0", "0.1.0.0", "v0.1.0", "0.1.0-", "0.1.0+", "0.1.x", "", "0..1"] {
         let got = render(
-            &validate_value(&json!({ "ir_version": bad, "nodes": [echo("a")] }), None)
-                .diagnostics(),
+            validate_value(&json!({ "ir_version": bad, "nodes": [echo("a")] }), None).diagnostics(),
         );
         assert!(got.contains("is not a version of the form MAJOR.MINOR.PATCH"), "{bad}: {got}");
     }
