@@ -2,8 +2,9 @@
 //! and the trash.
 //!
 //! Each subcommand lives in its own file under `workflow/`; this module only dispatches.
-//! They all speak to the store through the [`WorkflowManager`] that
-//! [`crate::store::open_manager`] opens, so `--home` and `PFLOW_HOME` apply to all.
+//! They all speak to the store through the
+//! [`WorkflowManager`](pflow_store::WorkflowManager) that [`crate::store::open_manager`]
+//! opens, so `--home` and `PFLOW_HOME` apply to all.
 
 mod delete;
 mod history;
