@@ -15,11 +15,13 @@
 
 mod discover;
 mod error;
+mod filter;
 mod plan;
 mod text;
 
 pub use discover::{DiscoveryContext, InputName, NodeCategory, NodeEntry, WorkflowEntry, discover};
 pub use error::{ContextError, ContextResult, UnknownName, UnknownNames};
+pub use filter::{matches_words, run_line};
 pub use plan::{
     InputInterface, OutputInterface, PlanningContext, Selection, WorkflowInterface, plan,
 };

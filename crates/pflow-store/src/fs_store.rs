@@ -10,26 +10,27 @@ mod trash;
 
 use std::collections::HashMap;
 use std::io;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use pflow_fsio::{FileKind, ReadFileError};
 use pflow_ir::{Document, Timestamp, WorkflowName};
 
 use crate::index::{self, Fingerprint, Outcome, Record};
-use pflow_fsio::{FileKind, ReadFileError};
-
 use crate::vfs::{Fs, FsFile, RealFs};
 use crate::{
-    History, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter, StoreError, StoreResult,
-    StoredDocument, Summary, Transaction, TrashKey, TrashListing, Trashed, WorkflowStore,
+    History, Listed, Listing, Location, MAX_DOCUMENT_BYTES, Placed, Problem, PurgeFilter,
+    StoreError, StoreResult, StoredDocument, Summary, Transaction, TrashKey, TrashListing, Trashed,
+    WorkflowStore,
 };
 
 /// The directory under the home that holds the workflows.
 const WORKFLOWS_DIR: &str = "workflows";
-/// The advisory lock file that serialises every mutation but create; never deleted.
+/// The advisory lock file every transaction holds; never deleted.
 const LOCK_FILE: &str = ".lock";
 /// Where temp files live while being written: never listed, same filesystem.
 const TEMP_DIR: &str = ".tmp";
@@ -597,6 +598,17 @@ impl WorkflowStore for FsStore {
         self.read_live(name).map(|(_, doc)| doc)
     }
 
+    fn visit(&self, visit: &mut dyn FnMut(Listed) -> ControlFlow<()>) -> StoreResult<()> {
+        let listing = self.list_indexed()?;
+        let entries = listing.workflows.into_iter().map(Listed::Workflow);
+        for entry in entries.chain(listing.problems.into_iter().map(Listed::Problem)) {
+            if visit(entry).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn list(&self) -> StoreResult<Listing> {
         self.list_indexed()
     }
@@ -620,6 +632,10 @@ impl WorkflowStore for FsStore {
 
     fn trash(&self) -> StoreResult<TrashListing> {
         self.list_trash()
+    }
+
+    fn trashed(&self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
+        self.trashed_of(name)
     }
 
     fn locate(&self, name: &WorkflowName) -> Location {
@@ -704,6 +720,27 @@ impl Transaction for FsTransaction<'_> {
 
     fn purge(&mut self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>> {
         self.store.purge_trash(filter)
+    }
+
+    fn put_life(
+        &mut self,
+        revisions: &[StoredDocument],
+        deleted_at: Option<Timestamp>,
+    ) -> StoreResult<Placed> {
+        let Some((last, kept)) = revisions.split_last() else { return Ok(Placed::Live) };
+        let name = &last.document().name;
+        if deleted_at.is_none() && self.store.exists(name)? {
+            return Err(StoreError::WorkflowExists { name: name.clone() });
+        }
+        // The kept revisions first, then the document that refers to them: a crash in
+        // between leaves history nobody refers to, which a purge collects.
+        for revision in kept {
+            self.store.keep_revision(name, revision.document(), revision.text().as_bytes())?;
+        }
+        match deleted_at {
+            None => self.store.create_live(last).map(|()| Placed::Live),
+            Some(at) => self.store.put_in_trash(last, at).map(Placed::Trashed),
+        }
     }
 }
 

@@ -47,7 +47,7 @@ pub use manager::{IfCalled, SaveMode, SaveOutcome, Saved, WorkflowManager, Workf
 pub use memory::MemoryStore;
 pub use revisions::{Changes, RevisionSummary};
 pub use store::{
-    History, InputSummary, Listing, Location, MAX_DOCUMENT_BYTES, Problem, PurgeFilter,
-    StoredDocument, Summary, Transaction, TrashEntry, TrashKey, TrashListing, Trashed,
+    History, InputSummary, Life, Listed, Listing, Location, MAX_DOCUMENT_BYTES, Placed, Problem,
+    PurgeFilter, StoredDocument, Summary, Transaction, TrashEntry, TrashKey, TrashListing, Trashed,
     WorkflowStore,
 };

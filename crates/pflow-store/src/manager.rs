@@ -8,6 +8,7 @@
 //! number's limit — before its first write, so a check and the write it guards can never
 //! be separated by another process's write.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +21,8 @@ use serde_json::Value;
 use crate::calls::{self, CallFinding, Identity, Lookup};
 use crate::store::time_after;
 use crate::{
-    Anchor, History, Listing, Location, Origin, PurgeFilter, StoreError, StoreResult,
-    StoredDocument, Transaction, TrashKey, TrashListing, WorkflowStore,
+    Anchor, History, Life, Listing, Location, Origin, Problem, PurgeFilter, StoreError,
+    StoreResult, StoredDocument, Transaction, TrashKey, TrashListing, WorkflowStore,
 };
 
 /// What [`WorkflowManager::delete`] does with a workflow that other saved workflows call.
@@ -453,6 +454,55 @@ impl WorkflowManager {
     /// Every workflow in the trash, and every trash entry that could not be read.
     pub fn trash(&self) -> StoreResult<TrashListing> {
         self.store.trash()
+    }
+
+    /// Every life the store holds — each live workflow and each readable trash entry —
+    /// with its kept revisions, oldest first; entries and revisions that cannot be read
+    /// are reported instead. What a copy to another store writes back with
+    /// [`Transaction::put_life`].
+    pub fn lives(&self) -> StoreResult<(Vec<Life>, Vec<Problem>)> {
+        let listing = self.store.list()?;
+        let mut problems = listing.problems;
+        let mut lives = Vec::with_capacity(listing.workflows.len());
+        for summary in listing.workflows {
+            let doc = match self.store.load(&summary.name) {
+                Ok(doc) => doc,
+                // Deleted since the listing.
+                Err(StoreError::WorkflowNotFound { .. }) => continue,
+                Err(StoreError::Corrupt { location, reason, .. }) => {
+                    problems.push(Problem { location, reason });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            lives.push(self.life_of(doc, None, &mut problems)?);
+        }
+        let trash = self.store.trash()?;
+        problems.extend(trash.problems);
+        let names: BTreeSet<WorkflowName> = trash.entries.into_iter().map(|e| e.name).collect();
+        for name in names {
+            for trashed in self.store.trashed(&name)? {
+                // An unreadable entry is among the trash listing's problems already.
+                let Some(doc) = trashed.document else { continue };
+                lives.push(self.life_of(doc, Some(trashed.key.deleted_at), &mut problems)?);
+            }
+        }
+        Ok((lives, problems))
+    }
+
+    /// The life whose current (or trashed) document is `doc`.
+    fn life_of(
+        &self,
+        doc: Document,
+        deleted_at: Option<Timestamp>,
+        problems: &mut Vec<Problem>,
+    ) -> StoreResult<Life> {
+        let kept = self.store.kept_revisions(&doc)?;
+        problems.extend(kept.problems);
+        let mut revisions = kept.revisions;
+        revisions.retain(|d| d.revision < doc.revision);
+        revisions.push(doc);
+        Ok(Life { revisions, deleted_at })
     }
 
     /// Where a workflow lives (or would live), for people.

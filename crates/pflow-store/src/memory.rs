@@ -5,13 +5,15 @@
 //! state, swapped in when it succeeds, so a failed one changes nothing.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::{Mutex, MutexGuard};
 
 use pflow_ir::{Document, Timestamp, WorkflowName};
 
 use crate::{
-    History, Listing, Location, Problem, PurgeFilter, StoreError, StoreResult, StoredDocument,
-    Summary, Transaction, TrashEntry, TrashKey, TrashListing, Trashed, WorkflowStore,
+    History, Listed, Listing, Location, Placed, Problem, PurgeFilter, StoreError, StoreResult,
+    StoredDocument, Summary, Transaction, TrashEntry, TrashKey, TrashListing, Trashed,
+    WorkflowStore,
 };
 
 /// A store that keeps documents, their history and the trash in maps guarded by one
@@ -97,6 +99,33 @@ impl State {
         kept.filter(|_| revision < current.revision).cloned()
     }
 
+    /// The trash entries of `name`, oldest first.
+    fn trashed(&self, name: &WorkflowName) -> Vec<Trashed> {
+        let mut trashed: Vec<Trashed> = self
+            .trash
+            .iter()
+            .filter(|(key, _)| key.name == *name)
+            .map(|(key, stored)| Trashed {
+                key: key.clone(),
+                document: match &stored.entry {
+                    Entry::Good(doc) => Some((**doc).clone()),
+                    Entry::Corrupt(_) => None,
+                },
+            })
+            .collect();
+        trashed.sort_by_key(|t| t.key.deleted_at);
+        trashed
+    }
+
+    /// The first free trash key of `name` at or after `deleted_at`.
+    fn free_key(&self, name: &WorkflowName, deleted_at: Timestamp) -> TrashKey {
+        let mut key = TrashKey { name: name.clone(), deleted_at };
+        while self.trash.iter().any(|(k, _)| *k == key) {
+            key.deleted_at = crate::store::time_after(key.deleted_at, Some(key.deleted_at));
+        }
+        key
+    }
+
     fn list(&self) -> Listing {
         let mut listing = Listing::default();
         for (name, stored) in &self.live {
@@ -114,6 +143,17 @@ impl State {
 impl WorkflowStore for MemoryStore {
     fn load(&self, name: &WorkflowName) -> StoreResult<Document> {
         self.lock().load(name)?.cloned().ok_or_else(|| not_found(name))
+    }
+
+    fn visit(&self, visit: &mut dyn FnMut(Listed) -> ControlFlow<()>) -> StoreResult<()> {
+        let listing = self.lock().list();
+        let entries = listing.workflows.into_iter().map(Listed::Workflow);
+        for entry in entries.chain(listing.problems.into_iter().map(Listed::Problem)) {
+            if visit(entry).is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn list(&self) -> StoreResult<Listing> {
@@ -148,6 +188,10 @@ impl WorkflowStore for MemoryStore {
         listing.entries.sort_by(|a, b| (&a.name, a.deleted_at).cmp(&(&b.name, b.deleted_at)));
         listing.problems.sort_by(|a, b| a.location.cmp(&b.location));
         Ok(listing)
+    }
+
+    fn trashed(&self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
+        Ok(self.lock().trashed(name))
     }
 
     fn locate(&self, name: &WorkflowName) -> Location {
@@ -193,21 +237,7 @@ impl Transaction for MemoryTxn {
     }
 
     fn trashed(&mut self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
-        let mut trashed: Vec<Trashed> = self
-            .state
-            .trash
-            .iter()
-            .filter(|(key, _)| key.name == *name)
-            .map(|(key, stored)| Trashed {
-                key: key.clone(),
-                document: match &stored.entry {
-                    Entry::Good(doc) => Some((**doc).clone()),
-                    Entry::Corrupt(_) => None,
-                },
-            })
-            .collect();
-        trashed.sort_by_key(|t| t.key.deleted_at);
-        Ok(trashed)
+        Ok(self.state.trashed(name))
     }
 
     fn create(&mut self, doc: &StoredDocument) -> StoreResult<()> {
@@ -230,10 +260,7 @@ impl Transaction for MemoryTxn {
 
     fn delete(&mut self, name: &WorkflowName, deleted_at: Timestamp) -> StoreResult<TrashKey> {
         let stored = self.state.live.remove(name).ok_or_else(|| not_found(name))?;
-        let mut key = TrashKey { name: name.clone(), deleted_at };
-        while self.state.trash.iter().any(|(k, _)| *k == key) {
-            key.deleted_at = crate::store::time_after(key.deleted_at, Some(key.deleted_at));
-        }
+        let key = self.state.free_key(name, deleted_at);
         self.state.trash.push((key.clone(), stored));
         Ok(key)
     }
@@ -261,6 +288,31 @@ impl Transaction for MemoryTxn {
         });
         purged.sort();
         Ok(purged)
+    }
+
+    fn put_life(
+        &mut self,
+        revisions: &[StoredDocument],
+        deleted_at: Option<Timestamp>,
+    ) -> StoreResult<Placed> {
+        let Some((last, kept)) = revisions.split_last() else { return Ok(Placed::Live) };
+        let name = last.document().name.clone();
+        let stored = Stored {
+            entry: Entry::Good(Box::new(last.document().clone())),
+            history: kept.iter().map(|d| d.document().clone()).collect(),
+        };
+        match deleted_at {
+            None if self.state.live.contains_key(&name) => Err(StoreError::WorkflowExists { name }),
+            None => {
+                self.state.live.insert(name, stored);
+                Ok(Placed::Live)
+            }
+            Some(at) => {
+                let key = self.state.free_key(&name, at);
+                self.state.trash.push((key.clone(), stored));
+                Ok(Placed::Trashed(key))
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The storage trait every backend implements, and the plain types it speaks.
 
 use std::fmt;
+use std::ops::ControlFlow;
 
 use indexmap::IndexMap;
 use pflow_ir::{Document, InputSpec, OutputSpec, Timestamp, ValueType, WorkflowName};
@@ -52,10 +53,28 @@ pub trait WorkflowStore: Send + Sync + fmt::Debug {
     /// read as a document of that name.
     fn load(&self, name: &WorkflowName) -> StoreResult<Document>;
 
-    /// A summary of every readable document, sorted by name, and every entry that could
-    /// not be read. One bad entry never fails the listing. Neither history nor trash is
-    /// looked at: a listing costs the same however long the histories are.
-    fn list(&self) -> StoreResult<Listing>;
+    /// Visits a summary of every readable document, in name order, and every entry that
+    /// could not be read (in any order among them), without holding the whole listing: a
+    /// listing of a library of any size streams from it. `visit` may stop the listing
+    /// early by returning `ControlFlow::Break`. One bad entry never fails the listing.
+    /// Neither history nor trash is looked at: a listing costs the same however long the
+    /// histories are.
+    fn visit(&self, visit: &mut dyn FnMut(Listed) -> ControlFlow<()>) -> StoreResult<()>;
+
+    /// Every summary, sorted by name, and every entry that could not be read, sorted by
+    /// location: [`WorkflowStore::visit`], collected.
+    fn list(&self) -> StoreResult<Listing> {
+        let mut listing = Listing::default();
+        self.visit(&mut |entry| {
+            match entry {
+                Listed::Workflow(summary) => listing.workflows.push(summary),
+                Listed::Problem(problem) => listing.problems.push(problem),
+            }
+            ControlFlow::Continue(())
+        })?;
+        listing.problems.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(listing)
+    }
 
     /// Whether an entry (readable or not) is stored under `name`.
     fn exists(&self, name: &WorkflowName) -> StoreResult<bool>;
@@ -72,6 +91,9 @@ pub trait WorkflowStore: Send + Sync + fmt::Debug {
     /// Every workflow in the trash, sorted by name and then by deletion time (oldest
     /// first), and every trash entry that could not be read.
     fn trash(&self) -> StoreResult<TrashListing>;
+
+    /// The trash entries of `name`, readable or not, oldest first, with their documents.
+    fn trashed(&self, name: &WorkflowName) -> StoreResult<Vec<Trashed>>;
 
     /// Where `name` lives (or would live), for people. Never holds a secret (a password
     /// in a connection string is redacted).
@@ -131,6 +153,81 @@ pub trait Transaction {
     /// Deletes for good the trash entries `filter` selects (readable or not), with their
     /// history, and returns which, sorted.
     fn purge(&mut self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>>;
+
+    /// Writes a whole life of a workflow as it is (see [`Life`]): every revision but the
+    /// last kept in its history, the last one live — or, with `deleted_at`, in the trash
+    /// as deleted then (at the next free microsecond when that time is taken). Nothing is
+    /// checked but what only the store can: a live life needs its name free
+    /// ([`StoreError::WorkflowExists`](crate::StoreError::WorkflowExists)). The revisions
+    /// come from [`Life::stored`], which checks that they are one life.
+    fn put_life(
+        &mut self,
+        revisions: &[StoredDocument],
+        deleted_at: Option<Timestamp>,
+    ) -> StoreResult<Placed>;
+}
+
+/// Where [`Transaction::put_life`] put a life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placed {
+    /// It is the live workflow of its name.
+    Live,
+    /// It is in the trash under this key.
+    Trashed(TrashKey),
+}
+
+/// One entry of a listing, as [`WorkflowStore::visit`] gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listed {
+    /// A readable workflow.
+    Workflow(Summary),
+    /// An entry that could not be read.
+    Problem(Problem),
+}
+
+/// One life of a workflow — from the save that created it to now, or to the delete that
+/// moved it to the trash — with every revision kept: what a copy between stores and a
+/// bundle with history carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Life {
+    /// Its revisions, oldest first; the last is the current (or trashed) document.
+    pub revisions: Vec<Document>,
+    /// When it was deleted, for a life in the trash.
+    pub deleted_at: Option<Timestamp>,
+}
+
+impl Life {
+    /// The workflow's name.
+    pub fn name(&self) -> Option<&WorkflowName> {
+        self.revisions.last().map(|d| &d.name)
+    }
+
+    /// The revisions in their stored form, checked to be one life: at least one, one name
+    /// and one creation time throughout, revision numbers increasing; each within
+    /// [`MAX_DOCUMENT_BYTES`].
+    pub fn stored(&self) -> StoreResult<Vec<StoredDocument>> {
+        let Some(last) = self.revisions.last() else {
+            return Err(not_one_life("a life without revisions", None));
+        };
+        for pair in self.revisions.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            if a.name != b.name || a.created_at != b.created_at {
+                return Err(not_one_life("revisions of different workflows", Some(&last.name)));
+            }
+            if a.revision >= b.revision {
+                return Err(not_one_life("revisions out of order", Some(&last.name)));
+            }
+        }
+        self.revisions.iter().cloned().map(StoredDocument::new).collect()
+    }
+}
+
+fn not_one_life(what: &str, name: Option<&WorkflowName>) -> crate::StoreError {
+    crate::StoreError::Corrupt {
+        location: name.map_or_else(|| "(a life)".to_owned(), ToString::to_string),
+        reason: format!("not one life of a workflow: {what}"),
+        workflow: None,
+    }
 }
 
 /// One trash entry, as a transaction sees it.

@@ -20,7 +20,8 @@ use pflow_ir::{Timestamp, WorkflowName};
 use super::{FsStore, TEMP_ATTEMPTS, TRASH_DIR, io_error, live_corrupt, not_found, problem};
 use crate::store::time_after;
 use crate::{
-    Problem, PurgeFilter, StoreError, StoreResult, TrashEntry, TrashKey, TrashListing, Trashed,
+    Problem, PurgeFilter, StoreError, StoreResult, StoredDocument, TrashEntry, TrashKey,
+    TrashListing, Trashed,
 };
 use pflow_fsio::FileKind;
 
@@ -109,6 +110,36 @@ impl FsStore {
         // file in both directories (a leftover, see above), never in neither.
         self.fs.sync_dir(&trash).map_err(|e| io_error("sync", &trash, e))?;
         self.fs.sync_dir(&self.dir).map_err(|e| io_error("sync", &self.dir, e))?;
+        Ok(TrashKey { name: name.clone(), deleted_at })
+    }
+
+    /// Publishes `doc` straight into the trash as deleted at `deleted_at` (or the next
+    /// free microsecond of its name): a whole life copied from elsewhere; called under the
+    /// lock, after its kept revisions were written.
+    pub(super) fn put_in_trash(
+        &self,
+        doc: &StoredDocument,
+        deleted_at: Timestamp,
+    ) -> StoreResult<TrashKey> {
+        let name = &doc.document().name;
+        let created = doc.document().created_at.unix_micros();
+        let trash = self.trash_dir();
+        self.durable_store_dir(&trash)?;
+        let (files, _) = self.scan_trash()?;
+        let taken: Vec<Timestamp> =
+            files.iter().filter(|f| f.key.name == *name).map(|f| f.key.deleted_at).collect();
+        let mut deleted_at = deleted_at;
+        while taken.contains(&deleted_at) {
+            deleted_at = time_after(deleted_at, Some(deleted_at));
+        }
+        let target = trash.join(trash_file(name, deleted_at.unix_micros(), Some(created)));
+        let temp = self.write_temp(doc.text().as_bytes())?;
+        if let Err(e) = self.fs.rename_noreplace(&temp.path, &target) {
+            self.discard(temp);
+            return Err(io_error("publish", &target, e));
+        }
+        drop(temp);
+        self.fs.sync_dir(&trash).map_err(|e| io_error("sync", &trash, e))?;
         Ok(TrashKey { name: name.clone(), deleted_at })
     }
 

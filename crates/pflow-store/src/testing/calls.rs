@@ -3,6 +3,7 @@
 //! summaries, and callers read inside the transaction that deletes.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use pflow_ir::{Document, WorkflowName};
@@ -13,8 +14,8 @@ use super::support::{
 };
 use super::{Case, Harness, case};
 use crate::{
-    History, IfCalled, Listing, Location, SaveMode, StoreError, StoreResult, Transaction,
-    TrashListing, WorkflowManager, WorkflowStore,
+    History, IfCalled, Listed, Listing, Location, SaveMode, StoreError, StoreResult, Transaction,
+    TrashListing, Trashed, WorkflowManager, WorkflowStore,
 };
 
 pub(super) const CASES: &[Case] = &[
@@ -256,6 +257,15 @@ impl WorkflowStore for Stale {
         })
     }
 
+    fn visit(&self, visit: &mut dyn FnMut(Listed) -> ControlFlow<()>) -> StoreResult<()> {
+        for summary in &self.listing.workflows {
+            if visit(Listed::Workflow(summary.clone())).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn list(&self) -> StoreResult<Listing> {
         Ok(self.listing.clone())
     }
@@ -274,6 +284,10 @@ impl WorkflowStore for Stale {
 
     fn trash(&self) -> StoreResult<TrashListing> {
         self.inner.trash()
+    }
+
+    fn trashed(&self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
+        self.inner.trashed(name)
     }
 
     fn locate(&self, name: &WorkflowName) -> Location {

@@ -22,6 +22,8 @@ pub(super) const CASES: &[Case] = &[
     case!(deletion_times_of_one_name_are_distinct_and_increasing),
     case!(trashed_lists_the_entries_of_a_name_oldest_first),
     case!(unreadable_entries_are_seen_by_transactions_too, corrupt),
+    case!(put_life_writes_a_whole_life_live_or_trashed),
+    case!(lives_read_back_what_put_life_wrote),
 ];
 
 /// `days` days after 2025-01-01.
@@ -302,4 +304,88 @@ fn unreadable_entries_are_seen_by_transactions_too(h: &mut dyn Harness) {
     assert_eq!(purged, [first_bad, good, second_bad]);
     let trash = store.trash().unwrap();
     assert_eq!((trash.entries.len(), trash.problems.len()), (1, 0), "{trash:?}");
+}
+
+/// Three revisions of one life of `n`, created at `created`.
+fn three_revisions(n: &str, created: Timestamp) -> Vec<pflow_ir::Document> {
+    let first = pflow_ir::Document::new(name(n), "one".into(), ir(1), created);
+    let second = first.next_revision(ir(2), "two".into(), day(1)).unwrap();
+    let third = second.next_revision(ir(3), "three".into(), day(2)).unwrap();
+    vec![first, second, third]
+}
+
+/// A life written whole is the live workflow with its history, or a trash entry that a
+/// restore brings back with its history; a live life needs its name free.
+fn put_life_writes_a_whole_life_live_or_trashed(h: &mut dyn Harness) {
+    let store = h.store();
+    let store = &*store;
+    let m = manager(h);
+    let live = crate::Life { revisions: three_revisions("copied", day(0)), deleted_at: None };
+    let placed = transact(store, |txn| txn.put_life(&live.stored()?, None)).unwrap();
+    assert_eq!(placed, crate::Placed::Live);
+    assert_eq!(m.load("copied").unwrap(), live.revisions[2]);
+    assert_eq!(m.history("copied").unwrap().revisions, live.revisions);
+    let again = transact(store, |txn| txn.put_life(&live.stored()?, None)).unwrap_err();
+    assert!(matches!(again, StoreError::WorkflowExists { .. }), "{again:?}");
+
+    // A trashed life of the same name, created earlier, goes to the trash as it is.
+    let old =
+        crate::Life { revisions: three_revisions("copied", day(-10)), deleted_at: Some(day(-5)) };
+    let placed = transact(store, |txn| txn.put_life(&old.stored()?, old.deleted_at)).unwrap();
+    assert_eq!(
+        placed,
+        crate::Placed::Trashed(TrashKey { name: name("copied"), deleted_at: day(-5) })
+    );
+    let entries = m.trash().unwrap().entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].revision, entries[0].created_at), (3, day(-10)));
+    // The live one's history is untouched; once it is gone, the trashed life comes back whole.
+    assert_eq!(m.history("copied").unwrap().revisions, live.revisions);
+    m.delete("copied", crate::IfCalled::DeleteAnyway).unwrap();
+    m.purge(Some("copied"), None).unwrap();
+    transact(store, |txn| txn.put_life(&old.stored()?, old.deleted_at)).unwrap();
+    assert_eq!(m.restore_trashed("copied").unwrap(), old.revisions[2]);
+    assert_eq!(m.history("copied").unwrap().revisions, old.revisions);
+
+    // What is not one life is refused before anything is written.
+    let mut mixed = three_revisions("mixed", day(0));
+    mixed[1].created_at = day(3);
+    let err = crate::Life { revisions: mixed, deleted_at: None }.stored().unwrap_err();
+    assert!(err.to_string().contains("not one life of a workflow"), "{err}");
+    assert!(!m.exists("mixed").unwrap());
+}
+
+/// `lives` gives every live and trashed life with its history, so that writing them into
+/// another store of the same backend gives the same lives back.
+fn lives_read_back_what_put_life_wrote(h: &mut dyn Harness) {
+    let m = manager(h);
+    m.create("alpha", &ir(1), "a1").unwrap();
+    m.update("alpha", &ir(2), "a2", 1).unwrap();
+    m.create("beta", &ir(3), "b1").unwrap();
+    m.delete("beta", crate::IfCalled::Refuse).unwrap();
+    m.create("beta", &ir(4), "b again").unwrap();
+    let (lives, problems) = m.lives().unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let shape: Vec<(String, Vec<u64>, bool)> = lives
+        .iter()
+        .map(|l| {
+            let name = l.name().unwrap().to_string();
+            (name, l.revisions.iter().map(|d| d.revision).collect(), l.deleted_at.is_some())
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("alpha".to_owned(), vec![1, 2], false),
+            ("beta".to_owned(), vec![1], false),
+            ("beta".to_owned(), vec![1], true)
+        ]
+    );
+    // Into a fresh store: trashed lives and live ones in any order, the same lives back.
+    let copy = crate::WorkflowManager::new(std::sync::Arc::new(crate::MemoryStore::new()));
+    for life in lives.iter().rev() {
+        transact(copy.store().as_ref(), |txn| txn.put_life(&life.stored()?, life.deleted_at))
+            .unwrap();
+    }
+    assert_eq!(copy.lives().unwrap().0, lives);
 }

@@ -3,12 +3,13 @@
 //! calls — cycles, inline children, callers — are in `pflow_store::testing`.)
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
 use pflow_ir::{Document, Timestamp, WorkflowIr, WorkflowName};
 use pflow_store::{
-    History, Listing, Location, MemoryStore, PurgeFilter, StoreError, StoreResult, StoredDocument,
-    Transaction, TrashKey, TrashListing, Trashed, WorkflowManager, WorkflowStore,
+    History, Listed, Listing, Location, MemoryStore, Placed, PurgeFilter, StoreError, StoreResult,
+    StoredDocument, Transaction, TrashKey, TrashListing, Trashed, WorkflowManager, WorkflowStore,
 };
 use serde_json::{Value, json};
 
@@ -47,6 +48,9 @@ impl WorkflowStore for Counting {
         count(&self.loads, name);
         Ok(doc)
     }
+    fn visit(&self, visit: &mut dyn FnMut(Listed) -> ControlFlow<()>) -> StoreResult<()> {
+        self.inner.visit(visit)
+    }
     fn list(&self) -> StoreResult<Listing> {
         self.inner.list()
     }
@@ -61,6 +65,9 @@ impl WorkflowStore for Counting {
     }
     fn trash(&self) -> StoreResult<TrashListing> {
         self.inner.trash()
+    }
+    fn trashed(&self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
+        self.inner.trashed(name)
     }
     fn locate(&self, name: &WorkflowName) -> Location {
         self.inner.locate(name)
@@ -117,6 +124,13 @@ impl Transaction for CountingTxn<'_> {
     }
     fn purge(&mut self, filter: &PurgeFilter) -> StoreResult<Vec<TrashKey>> {
         self.inner.purge(filter)
+    }
+    fn put_life(
+        &mut self,
+        revisions: &[StoredDocument],
+        deleted_at: Option<Timestamp>,
+    ) -> StoreResult<Placed> {
+        self.inner.put_life(revisions, deleted_at)
     }
 }
 

@@ -2,13 +2,14 @@
 //! of this crate — in memory, on the filesystem, on the simulated filesystem — and the
 //! filesystem store's own share: what only files on disk show.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use pflow_ir::{Document, WorkflowName};
 use pflow_store::testing::{self, Harness};
 use pflow_store::{
-    FsStore, History, Listing, Location, MemoryStore, StoreError, StoreResult, Transaction,
-    TrashListing, WorkflowManager, WorkflowStore,
+    FsStore, History, Listed, Listing, Location, MemoryStore, StoreError, StoreResult, Transaction,
+    TrashListing, Trashed, WorkflowManager, WorkflowStore,
 };
 
 use crate::common::{self, doc, file_of, ir, name, put};
@@ -86,6 +87,10 @@ impl WorkflowStore for ForgetfulStore {
         self.0.load(name)
     }
 
+    fn visit(&self, visit: &mut dyn FnMut(Listed) -> ControlFlow<()>) -> StoreResult<()> {
+        self.0.visit(visit)
+    }
+
     fn list(&self) -> StoreResult<Listing> {
         self.0.list()
     }
@@ -104,6 +109,10 @@ impl WorkflowStore for ForgetfulStore {
 
     fn trash(&self) -> StoreResult<TrashListing> {
         self.0.trash()
+    }
+
+    fn trashed(&self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {
+        self.0.trashed(name)
     }
 
     fn locate(&self, name: &WorkflowName) -> Location {

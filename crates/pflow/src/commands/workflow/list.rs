@@ -27,8 +27,11 @@ pub(crate) struct ListArgs {
 pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     let listing = manager.list_all()?;
     crate::commands::warn_skipped(out, &listing.problems);
-    let words: Vec<String> = args.filter.iter().map(|w| w.to_lowercase()).collect();
-    let shown: Vec<&Summary> = listing.workflows.iter().filter(|s| matches(s, &words)).collect();
+    let shown: Vec<&Summary> = listing
+        .workflows
+        .iter()
+        .filter(|s| pflow_context::matches_words(s, &args.filter))
+        .collect();
 
     if args.json {
         let json = serde_json::to_string_pretty(&shown).expect("summaries serialize to JSON");
@@ -54,16 +57,6 @@ pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Ou
         }
     }
     Ok(exit::SUCCESS)
-}
-
-/// Whether every filter word occurs in the name or the description.
-fn matches(summary: &Summary, words: &[String]) -> bool {
-    if words.is_empty() {
-        return true;
-    }
-    let name = summary.name.as_str().to_lowercase();
-    let description = summary.description.to_lowercase();
-    words.iter().all(|w| name.contains(w.as_str()) || description.contains(w.as_str()))
 }
 
 /// An aligned table with a header: name, first line of the description, inputs.

@@ -90,7 +90,10 @@ fn describe(doc: &Document, location: &str, callers: &[WorkflowName], current: u
     push_rows(&mut text, &outputs);
 
     text.push_str("\nrun it:\n  ");
-    text.push_str(&escape_controls(&example(doc), Lines::One));
+    text.push_str(&escape_controls(
+        &pflow_context::run_line(doc.name.as_str(), &doc.ir),
+        Lines::One,
+    ));
     text.push('\n');
     text
 }
@@ -135,16 +138,4 @@ fn push_rows(text: &mut String, rows: &[[String; 4]]) {
         text.push_str(line.trim_end());
         text.push('\n');
     }
-}
-
-/// A `pflow run` line that supplies every required input without a default.
-fn example(doc: &Document) -> String {
-    let mut line = format!("pflow run {}", doc.name);
-    for (name, spec) in &doc.ir.inputs {
-        if spec.is_required() && spec.default.is_none() {
-            let placeholder = spec.ty.map_or("value", |t| t.as_str());
-            line.push_str(&format!(" {name}=<{placeholder}>"));
-        }
-    }
-    line
 }
