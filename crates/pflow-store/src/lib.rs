@@ -8,9 +8,11 @@
 //! conformance suite.
 
 mod calls;
+mod copy;
 mod error;
 mod fs_store;
 mod index;
+mod info;
 mod manager;
 mod memory;
 mod revisions;
@@ -41,8 +43,10 @@ pub mod testing;
 pub use calls::{
     Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, one_line, read_workflow_file,
 };
+pub use copy::{CopiedLife, CopyConflict, CopyReport};
 pub use error::{StoreError, StoreResult};
 pub use fs_store::{FsStore, default_home};
+pub use info::StoreCounts;
 pub use manager::{IfCalled, SaveMode, SaveOutcome, Saved, WorkflowManager, WorkflowResolver};
 pub use memory::MemoryStore;
 pub use revisions::{Changes, RevisionSummary};

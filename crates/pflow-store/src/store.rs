@@ -99,6 +99,13 @@ pub trait WorkflowStore: Send + Sync + fmt::Debug {
     /// in a connection string is redacted).
     fn locate(&self, name: &WorkflowName) -> Location;
 
+    /// How much the store holds: live workflows, revisions, trash entries and what cannot
+    /// be read. The default reads the listing, the trash and every readable life's kept
+    /// revisions; a backend that can count without reading (a database) overrides it.
+    fn counts(&self) -> StoreResult<crate::StoreCounts> {
+        crate::info::count_by_reading(self)
+    }
+
     /// Runs `work` as one transaction (see the contract above).
     ///
     /// A backend may run `work` again from the start when its transaction had to be

@@ -8,6 +8,7 @@ use crate::{IfCalled, SaveOutcome, StoreError, WorkflowManager};
 
 pub(super) const CASES: &[Case] = &[
     case!(update_keeps_every_previous_revision),
+    case!(a_long_history_is_in_numeric_order),
     case!(an_unchanged_update_creates_no_revision),
     case!(load_revision_gives_any_kept_revision),
     case!(restore_makes_an_old_revision_the_newest),
@@ -56,6 +57,21 @@ fn update_keeps_every_previous_revision(h: &mut dyn Harness) {
     let listing = m.list_all().unwrap();
     assert_eq!(listing.workflows.len(), 1);
     assert_eq!(listing.workflows[0].revision, 3);
+}
+
+/// Revision 10 comes after 9, not after 1 (a backend that sorts revision numbers as text
+/// gets this wrong).
+fn a_long_history_is_in_numeric_order(h: &mut dyn Harness) {
+    let m = manager(h);
+    m.create("long", &ir(0), "0").unwrap();
+    for n in 1..12 {
+        m.update("long", &ir(n), &n.to_string(), n).unwrap();
+    }
+    let want: Vec<(u64, String)> = (0..12).map(|n| (n + 1, n.to_string())).collect();
+    assert_eq!(revisions(&m, "long"), want);
+    let kept = m.store().kept_revisions(&m.load("long").unwrap()).unwrap();
+    let numbers: Vec<u64> = kept.revisions.iter().map(|d| d.revision).collect();
+    assert_eq!(numbers, (1..12).collect::<Vec<_>>());
 }
 
 fn an_unchanged_update_creates_no_revision(h: &mut dyn Harness) {

@@ -27,6 +27,7 @@
 
 mod basics;
 mod calls;
+mod copy;
 mod history;
 mod model;
 mod primitives;
@@ -144,7 +145,15 @@ use case;
 
 fn all_cases() -> Vec<Case> {
     let cases =
-        [basics::CASES, history::CASES, calls::CASES, rules::CASES, primitives::CASES].concat();
+        [
+        basics::CASES,
+        history::CASES,
+        calls::CASES,
+        rules::CASES,
+        primitives::CASES,
+        copy::CASES,
+    ]
+    .concat();
     let mut names = HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "two conformance cases are named `{}`", case.name);
