@@ -3,9 +3,11 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
+use crate::store::StoreArg;
 
 /// Run JSON workflows and keep them by name: plan once, run forever.
 #[derive(Debug, Parser)]
@@ -22,8 +24,14 @@ pub(crate) struct Cli {
 /// The end of `pflow --help`: the environment and the exit codes.
 const AFTER_LONG_HELP: &str = "\
 Environment:
-  PFLOW_HOME  the pflow home directory (as `--home`)
-  NO_COLOR    when set and not empty, `--color auto` does not color
+  PFLOW_HOME   the pflow home directory (as `--home`)
+  PFLOW_STORE  the store saved workflows live in (as `--store`)
+  NO_COLOR     when set and not empty, `--color auto` does not color
+
+Store: `--store`, else `PFLOW_STORE`, else `store = \"…\"` in `<home>/config.toml`, else the
+pflow home. A store is a directory (a pflow home) or a PostgreSQL URI:
+  postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=verify-full&sslrootcert=CA.pem
+  postgres:///DATABASE?host=/run/postgresql&options=-csearch_path%3Dteam_a
 
 Exit codes:
   0    success
@@ -56,6 +64,12 @@ pub(crate) fn parse() -> Result<Cli, clap::Error> {
         // An empty value counts as unset (`crate::store::home` ignores it).
         cli.global.home = std::env::var_os("PFLOW_HOME").map(PathBuf::from);
     }
+    if cli.global.store.as_ref().is_none_or(|s| s.value.is_empty()) {
+        // An empty value counts as unset, from either place.
+        cli.global.store = std::env::var_os("PFLOW_STORE")
+            .filter(|v| !v.is_empty())
+            .map(|value| StoreArg { value, from_env: true });
+    }
     Ok(cli)
 }
 
@@ -69,6 +83,19 @@ pub(crate) struct GlobalArgs {
     // environment in the usage line of every error, and refuse an empty one.
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
+    /// Where saved workflows live: a directory (a pflow home) or a PostgreSQL URI
+    /// (`postgres://…`) [env: PFLOW_STORE] [default: `store` in <home>/config.toml, else the
+    /// home]
+    //
+    // `PFLOW_STORE` is read by `parse`, not by clap: clap would show the value (a URI
+    // with a password) in the usage line of errors.
+    #[arg(
+        long,
+        global = true,
+        value_name = "STORE",
+        value_parser = clap::builder::OsStringValueParser::new().map(StoreArg::flag)
+    )]
+    pub(crate) store: Option<StoreArg>,
     /// Print more detail: the pflow home in use, the time taken, and each node of a run
     /// even when stderr is not a terminal
     #[arg(short, long, global = true, conflicts_with = "quiet")]
@@ -100,6 +127,7 @@ pub(crate) enum Command {
     Workflow(commands::workflow::WorkflowArgs),
     Context(commands::context::ContextArgs),
     Nodes(commands::nodes::NodesArgs),
+    Store(commands::store::StoreArgs),
     Completions(commands::completions::CompletionsArgs),
     /// `pflow __complete …`, parsed apart by [`parse`] so that neither `--help`, the
     /// completion scripts nor docs/cli.md mention it.

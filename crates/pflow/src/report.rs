@@ -14,6 +14,7 @@ use pflow_context::ContextError;
 use pflow_exec::ExecError;
 use pflow_ir::{Lines, escape_controls};
 use pflow_store::StoreError;
+use pflow_store_postgres::{PgError, PgErrorKind};
 
 use crate::commands::Outcome;
 use crate::exit;
@@ -266,6 +267,25 @@ fn store_hint(e: &StoreError) -> Option<String> {
                   write to"
                 .to_owned(),
         },
+        StoreError::Backend { source, .. } => {
+            let pg = source.downcast_ref::<PgError>()?;
+            let hint = pg.hint()?;
+            match pg.kind() {
+                PgErrorKind::InvalidUri
+                | PgErrorKind::Unreachable
+                | PgErrorKind::LoginRefused
+                | PgErrorKind::NoDatabase
+                | PgErrorKind::NoSchema
+                | PgErrorKind::Tls => format!(
+                    "{hint}; the store is `--store`, else `PFLOW_STORE`, else `store` in the \
+                     home's config.toml"
+                ),
+                PgErrorKind::CommitUnknown => {
+                    format!("{hint} (`pflow workflow show NAME`, `pflow workflow trash list`)")
+                }
+                _ => hint.to_owned(),
+            }
+        }
         other => return other.hint(),
     };
     Some(hint)

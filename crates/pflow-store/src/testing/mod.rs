@@ -145,15 +145,8 @@ use case;
 
 fn all_cases() -> Vec<Case> {
     let cases =
-        [
-        basics::CASES,
-        history::CASES,
-        calls::CASES,
-        rules::CASES,
-        primitives::CASES,
-        copy::CASES,
-    ]
-    .concat();
+        [basics::CASES, history::CASES, calls::CASES, rules::CASES, primitives::CASES, copy::CASES]
+            .concat();
     let mut names = HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "two conformance cases are named `{}`", case.name);

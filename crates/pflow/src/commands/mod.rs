@@ -4,6 +4,7 @@ pub(crate) mod completions;
 pub(crate) mod context;
 pub(crate) mod nodes;
 pub(crate) mod run;
+pub(crate) mod store;
 pub(crate) mod validate;
 pub(crate) mod workflow;
 
@@ -23,9 +24,13 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Outcome {
         Command::Validate(_) | Command::Nodes(_) | Command::Completions(_) | Command::Complete(_)
     );
     if uses_store && out.is_verbose() {
-        // A missing home is reported by the command itself, with its hint.
-        if let Ok(home) = crate::store::home(&cli.global) {
-            out.detail(&format!("pflow home: {}", home.display()));
+        // A missing home or a bad config is reported by the command itself, with its hint.
+        match crate::store::selected(&cli.global) {
+            Ok((crate::store::StoreSpec::Home(home), crate::store::Chosen::Home)) => {
+                out.detail(&format!("pflow home: {}", home.display()));
+            }
+            Ok((spec, chosen)) => out.detail(&format!("store: {} (from {chosen})", spec.display())),
+            Err(_) => {}
         }
     }
     match cli.command {
@@ -34,6 +39,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Outcome {
         Command::Workflow(args) => workflow::run(args, &cli.global, out),
         Command::Context(args) => context::run(args, &cli.global, out),
         Command::Nodes(args) => nodes::run(args, out),
+        Command::Store(args) => store::run(args, &cli.global, out),
         Command::Completions(args) => completions::run(&args, out),
         Command::Complete(args) => completions::complete(&args, &cli.global, out),
     }

@@ -230,6 +230,7 @@ fn bash_defers_to_the_static_completion_elsewhere() {
             "--help",
             "--home",
             "--quiet",
+            "--store",
             "--verbose",
             "--version",
             "-V",

@@ -5,6 +5,7 @@ mod cli;
 mod completions;
 mod nodes;
 mod sandbox;
+mod store;
 mod transcripts;
 mod validate;
 mod workflow;
