@@ -4,6 +4,7 @@
 mod context;
 mod hostile_text;
 mod nested;
+mod pg_support;
 mod prompt_progress;
 mod prompt_pty;
 mod prompt_save;
@@ -13,6 +14,8 @@ mod store_crash;
 mod store_hostile;
 mod store_mounts;
 mod store_owned;
+mod store_postgres;
+mod store_postgres_faults;
 mod store_prompt;
 mod store_rules;
 mod store_support;

@@ -32,19 +32,19 @@ const PADDING: usize = 64 * 1024;
 const NEXT_MUTATION_LIMIT: Duration = Duration::from_secs(1);
 
 /// One life of a workflow (from a save to its purge): the value of each revision.
-type Life = Vec<u64>;
+pub(crate) type Life = Vec<u64>;
 
 /// Where one workflow name's lives are: at most one live, any number in the trash
 /// (oldest deletion first).
 #[derive(Debug, Clone, Default, PartialEq)]
-struct Place {
-    live: Option<Life>,
-    trash: Vec<Life>,
+pub(crate) struct Place {
+    pub(crate) live: Option<Life>,
+    pub(crate) trash: Vec<Life>,
 }
 
 impl Place {
     /// The place after the writer's operation `op` with `arg` succeeded.
-    fn after(&self, op: &str, arg: Option<u64>) -> Place {
+    pub(crate) fn after(&self, op: &str, arg: Option<u64>) -> Place {
         let mut next = self.clone();
         match op {
             "save" => next.live = Some(vec![arg.expect("a value")]),
