@@ -5,6 +5,7 @@ mod bundle;
 mod context;
 mod hostile_text;
 mod nested;
+mod prompt_keys;
 mod prompt_progress;
 mod prompt_pty;
 mod prompt_save;
