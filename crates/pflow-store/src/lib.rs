@@ -7,6 +7,7 @@
 //! in-memory store ([`MemoryStore`]) for tests and as the reference model. Both obey one
 //! conformance suite.
 
+mod bundle;
 mod calls;
 mod error;
 mod fs_store;
@@ -38,6 +39,10 @@ pub mod sim;
 #[doc(hidden)]
 pub mod testing;
 
+pub use bundle::{
+    BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, Bundle, BundledWorkflow, ExportOptions, ImportAction,
+    ImportOptions, ImportReport, Imported, MAX_BUNDLE_BYTES, MAX_BUNDLE_DEPTH, OnConflict,
+};
 pub use calls::{
     Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, one_line, read_workflow_file,
 };

@@ -1,9 +1,11 @@
 //! End-to-end tests: the real `pflow` binary (and small helper binaries) run as child
 //! processes, each test with its own temporary pflow home.
 
+mod bundle;
 mod context;
 mod hostile_text;
 mod nested;
+mod prompt_keys;
 mod prompt_progress;
 mod prompt_pty;
 mod prompt_save;

@@ -26,6 +26,7 @@
 //! [`WorkflowManager`]: crate::WorkflowManager
 
 mod basics;
+mod bundles;
 mod calls;
 mod history;
 mod model;
@@ -143,8 +144,15 @@ macro_rules! case {
 use case;
 
 fn all_cases() -> Vec<Case> {
-    let cases =
-        [basics::CASES, history::CASES, calls::CASES, rules::CASES, primitives::CASES].concat();
+    let cases = [
+        basics::CASES,
+        history::CASES,
+        calls::CASES,
+        rules::CASES,
+        primitives::CASES,
+        bundles::CASES,
+    ]
+    .concat();
     let mut names = HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "two conformance cases are named `{}`", case.name);
