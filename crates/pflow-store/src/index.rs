@@ -10,8 +10,9 @@ use crate::Summary;
 use pflow_fsio::FileMeta;
 
 /// The index format this version writes and reads; any other is rebuilt. Format 2: a
-/// summary's `calls` include the calls inside inline `workflow_ir`s.
-const FORMAT: u32 = 2;
+/// summary's `calls` include the calls inside inline `workflow_ir`s. Format 3: summaries
+/// carry the node types and the input and output descriptions (for ranking a query).
+const FORMAT: u32 = 3;
 
 /// What identifies one version of a file without reading it: size, device, inode and
 /// both timestamps (in nanoseconds). Any write through the filesystem changes the

@@ -116,7 +116,7 @@ fn a_damaged_index_is_rebuilt() {
         assert_eq!(descriptions(&*store), expected);
         let rebuilt: serde_json::Value =
             serde_json::from_slice(&fs::read(index_path(home)).unwrap()).unwrap();
-        assert_eq!(rebuilt["format"], 2);
+        assert_eq!(rebuilt["format"], 3);
     }
     // An index from another format is ignored.
     fs::write(index_path(home), br#"{"format": 99, "records": []}"#).unwrap();
