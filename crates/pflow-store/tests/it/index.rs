@@ -116,7 +116,7 @@ fn a_damaged_index_is_rebuilt() {
         assert_eq!(descriptions(&*store), expected);
         let rebuilt: serde_json::Value =
             serde_json::from_slice(&fs::read(index_path(home)).unwrap()).unwrap();
-        assert_eq!(rebuilt["format"], 3);
+        assert_eq!(rebuilt["format"], 4);
     }
     // An index from another format is ignored.
     fs::write(index_path(home), br#"{"format": 99, "records": []}"#).unwrap();
@@ -197,8 +197,9 @@ fn listing_a_missing_home_creates_nothing() {
     assert!(!dir.path().join("nowhere").exists());
 }
 
-/// A store large enough for its index to be decoded on a second thread while the
-/// directory is scanned (an index over 256 KiB) behaves the same.
+/// A store large enough for its index (over 256 KiB) to be read in several buffers of
+/// the streamed merge behaves the same, also when a change in the middle makes the
+/// listing copy the records before it and rewrite the rest.
 #[test]
 fn a_large_index_is_validated_the_same_way() {
     let backend = Backend::fs();
