@@ -41,6 +41,12 @@ const INDEX_FILE: &str = ".index.json";
 const HISTORY_DIR: &str = ".history";
 /// Where deleted workflows go: `<name>@<deleted>[@<created>].json`.
 const TRASH_DIR: &str = ".trash";
+/// From this many entries on, a second thread `lstat`s them while the listing parses.
+const STAT_AHEAD_MIN: usize = 2048;
+/// How many `lstat`s the second thread hands over at once, and how many such batches it
+/// may be ahead (the names it stats are held anyway; this bounds the metadata).
+const STAT_AHEAD_BATCH: usize = 512;
+const STAT_AHEAD_DEPTH: usize = 8;
 /// How many fresh temp names to try before giving up.
 const TEMP_ATTEMPTS: u32 = 16;
 
@@ -449,7 +455,7 @@ impl FsStore {
             }
         }
 
-        let mut merge = Merge {
+        let merge = Merge {
             store: self,
             index: IndexReader::new(index_file),
             index_path,
@@ -458,6 +464,65 @@ impl FsStore {
             kept_until: IndexReader::records_start(),
             kept: 0,
         };
+        if names.spans.len() < STAT_AHEAD_MIN {
+            return self.merge(&names, merge, visit, &mut |file| dir.stat(file));
+        }
+        // A large directory: a second thread `lstat`s the entries in name order while
+        // this one parses the index and hands summaries to the visitor, so the system
+        // calls of the scan and the parsing overlap. Dropping the receiver (at the end,
+        // or when the visitor stops early) ends the thread.
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(STAT_AHEAD_DEPTH);
+            let (dir, names) = (&*dir, &names);
+            let spawned = std::thread::Builder::new().name("pflow-stat".to_owned()).spawn_scoped(
+                scope,
+                move || {
+                    let mut file = String::new();
+                    let mut batch = Vec::with_capacity(STAT_AHEAD_BATCH);
+                    for name in names.iter() {
+                        file.clear();
+                        file.push_str(name);
+                        file.push_str(".json");
+                        batch.push(dir.stat(file.as_bytes()));
+                        if batch.len() == STAT_AHEAD_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(STAT_AHEAD_BATCH));
+                            if sender.send(full).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    let _ = sender.send(batch);
+                },
+            );
+            match spawned {
+                // One answer per name, in the order the merge asks.
+                Ok(_) => {
+                    let mut ready = Vec::new().into_iter();
+                    self.merge(names, merge, visit, &mut |_| loop {
+                        if let Some(meta) = ready.next() {
+                            return meta;
+                        }
+                        match receiver.recv() {
+                            Ok(batch) => ready = batch.into_iter(),
+                            Err(_) => return Err(io::Error::other("the stat thread stopped")),
+                        }
+                    })
+                }
+                Err(_) => self.merge(names, merge, visit, &mut |file| dir.stat(file)),
+            }
+        })
+    }
+
+    /// The merge of the sorted `names` with the index: `stat` gives the `lstat` of each
+    /// name's file, called once per name, in order.
+    fn merge(
+        &self,
+        names: &Names,
+        mut merge: Merge<'_>,
+        visit: &mut dyn FnMut(Listed) -> ControlFlow<()>,
+        stat: &mut dyn FnMut(&[u8]) -> io::Result<pflow_fsio::FileMeta>,
+    ) -> StoreResult<()> {
         let mut file = String::new();
         for name in names.iter() {
             // Records of files that are gone.
@@ -477,7 +542,7 @@ impl FsStore {
             file.push_str(name);
             file.push_str(".json");
             let location = || self.dir.join(&file);
-            let meta = match dir.stat(file.as_bytes()) {
+            let meta = match stat(file.as_bytes()) {
                 Ok(meta) => meta,
                 // Deleted since the scan: it is simply not listed.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
