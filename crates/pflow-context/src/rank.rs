@@ -357,6 +357,8 @@ struct Term {
     stem: String,
     /// Its length in characters.
     chars: usize,
+    /// Whether it is only digits: then it matches only the same number.
+    numeric: bool,
 }
 
 /// What one document (a workflow or a node type) holds for the query: how much each
@@ -415,7 +417,8 @@ impl Scorer {
                 return;
             }
             let stem = stemmer.stem(word).into_owned();
-            terms.push(Term { word: word.to_owned(), chars: word.chars().count(), stem });
+            let numeric = word.bytes().all(|b| b.is_ascii_digit());
+            terms.push(Term { word: word.to_owned(), chars: word.chars().count(), stem, numeric });
         });
         Scorer { terms, stemmer: StemmerBox(stemmer), cache: HashMap::new(), word: String::new() }
     }
@@ -435,13 +438,30 @@ impl Scorer {
                 if terms == 0 {
                     return;
                 }
-                if !self.cache.contains_key(w) {
+                let mut count = |matches: &[(u16, f32)]| {
+                    for &(term, weight) in matches {
+                        let tf =
+                            tf.get_or_insert_with(|| vec![0.0; terms * FIELDS].into_boxed_slice());
+                        tf[usize::from(term) * FIELDS + f] += weight;
+                    }
+                };
+                if w.bytes().all(|b| b.is_ascii_digit()) {
+                    // A number matches only itself: no stem, no typo, no part of it (`1234`
+                    // is no typo of `1243`). Not cached: numbers are often unique (ids,
+                    // counts), and would only grow the cache.
+                    for (index, term) in self.terms.iter().enumerate() {
+                        if term.word == w {
+                            let index =
+                                u16::try_from(index).expect("at most MAX_QUERY_TERMS terms");
+                            count(&[(index, EXACT as f32)]);
+                        }
+                    }
+                } else if let Some(matches) = self.cache.get(w) {
+                    count(matches);
+                } else {
                     let matches = self.matches_of(w);
+                    count(&matches);
                     self.cache.insert(w.to_owned(), matches);
-                }
-                for &(term, weight) in self.cache[w].iter() {
-                    let tf = tf.get_or_insert_with(|| vec![0.0; terms * FIELDS].into_boxed_slice());
-                    tf[usize::from(term) * FIELDS + f] += weight;
                 }
             });
         }
@@ -460,6 +480,8 @@ impl Scorer {
         for (index, term) in self.terms.iter().enumerate() {
             let weight = if *stem == term.stem {
                 EXACT
+            } else if term.numeric {
+                continue;
             } else if term.chars >= TYPO_MIN_CHARS
                 && chars + 1 >= term.chars
                 && chars <= term.chars + 1

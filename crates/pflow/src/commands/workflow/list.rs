@@ -52,12 +52,13 @@ pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Ou
         out.data_stream(|w| -> io::Result<Result<(), StoreError>> {
             w.write_all(b"[")?;
             let mut failed = None;
+            let mut scratch = Vec::new();
             let listed = manager.store().visit(&mut |entry| {
                 match entry {
                     Listed::Workflow(summary) => {
                         saved += 1;
                         if pflow_context::matches_words(&summary, &args.filter) {
-                            let written = json_element(w, &summary, shown == 0);
+                            let written = json_element(w, &summary, shown == 0, &mut scratch);
                             shown += 1;
                             if let Err(e) = written {
                                 failed = Some(e);
@@ -163,19 +164,23 @@ fn ranked(
 }
 
 /// One element of the JSON array, indented as `serde_json::to_string_pretty` of the whole
-/// array would indent it.
-fn json_element(w: &mut dyn Write, summary: &Summary, first: bool) -> io::Result<()> {
+/// array would indent it; `scratch` is reused from one element to the next.
+fn json_element(
+    w: &mut dyn Write,
+    summary: &Summary,
+    first: bool,
+    scratch: &mut Vec<u8>,
+) -> io::Result<()> {
+    scratch.clear();
+    serde_json::to_writer_pretty(&mut *scratch, summary).expect("a summary serializes to JSON");
     w.write_all(if first { b"\n  " } else { b",\n  " })?;
-    let text = serde_json::to_string_pretty(summary).expect("a summary serializes to JSON");
-    let mut lines = text.split('\n');
-    if let Some(line) = lines.next() {
-        w.write_all(line.as_bytes())?;
+    let mut rest = &scratch[..];
+    while let Some(newline) = rest.iter().position(|&b| b == b'\n') {
+        w.write_all(&rest[..=newline])?;
+        w.write_all(b"  ")?;
+        rest = &rest[newline + 1..];
     }
-    for line in lines {
-        w.write_all(b"\n  ")?;
-        w.write_all(line.as_bytes())?;
-    }
-    Ok(())
+    w.write_all(rest)
 }
 
 fn say_unreadable(out: &Output, problems: &[Problem]) {
