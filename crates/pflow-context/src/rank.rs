@@ -199,8 +199,8 @@ pub struct Scored<T> {
 /// The result of [`rank`]: the best workflows and node types for a query, best first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ranking {
-    /// The words of the query that counted, lowercase, in order, each once: stop words
-    /// and words past [`MAX_QUERY_TERMS`] left out. Empty when nothing could be searched
+    /// The words of the query that counted, lowercase, in order, each stem once: stop
+    /// words and words past [`MAX_QUERY_TERMS`] left out. Empty when nothing could be searched
     /// for (an empty query, or only stop words).
     pub terms: Vec<String>,
     /// The best-matching workflows, at most `limit`, best first; equal scores by name.
@@ -413,10 +413,11 @@ impl Scorer {
             if terms.len() >= MAX_QUERY_TERMS || is_stop_word(word) {
                 return;
             }
-            if terms.iter().any(|t| t.word == word) {
+            // A word whose stem is already there (`backups` after `backup`) adds nothing.
+            let stem = stemmer.stem(word).into_owned();
+            if terms.iter().any(|t| t.stem == stem) {
                 return;
             }
-            let stem = stemmer.stem(word).into_owned();
             let numeric = word.bytes().all(|b| b.is_ascii_digit());
             terms.push(Term { word: word.to_owned(), chars: word.chars().count(), stem, numeric });
         });
@@ -604,6 +605,42 @@ mod tests {
         let mut sorted = STOP_WORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, STOP_WORDS);
+    }
+
+    /// How `word` of a document matches the words of `query`: (query word, weight).
+    #[track_caller]
+    fn check_match(query: &str, word: &str, expected: &[(usize, f64)]) {
+        let scorer = Scorer::new(query);
+        let got: Vec<(usize, f64)> =
+            scorer.matches_of(word).iter().map(|&(t, w)| (usize::from(t), f64::from(w))).collect();
+        let expected: Vec<(usize, f64)> =
+            expected.iter().map(|&(t, w)| (t, f64::from(w as f32))).collect();
+        assert_eq!(got, expected, "{query:?} against {word:?}");
+    }
+
+    #[test]
+    fn how_a_word_matches() {
+        // Stems: an exact match.
+        check_match("resizing", "resize", &[(0, EXACT)]);
+        check_match("backups", "backup", &[(0, EXACT)]);
+        check_match("pictures", "picture", &[(0, EXACT)]);
+        check_match("deploy", "deployed", &[(0, EXACT)]);
+        // One typo in a word of five letters or more; not in a shorter one.
+        check_match("postgress", "postgres", &[(0, TYPO)]);
+        check_match("reszie", "resize", &[(0, TYPO)]);
+        check_match("emial", "email", &[(0, TYPO)]);
+        check_match("emil", "email", &[]);
+        check_match("pstgrse", "postgres", &[]);
+        // The start or the end of a longer word.
+        check_match("site", "website", &[(0, PARTIAL)]);
+        check_match("config", "configuration", &[(0, PARTIAL)]);
+        check_match("post", "postgres", &[(0, PARTIAL)]);
+        check_match("postgres", "post", &[]);
+        // Numbers only as themselves (the match of a document's number is in `features`).
+        check_match("12345", "12354", &[]);
+        // Several query words.
+        check_match("backup backups", "backup", &[(0, EXACT)]);
+        check_match("dump database", "databases", &[(1, EXACT)]);
     }
 
     #[track_caller]
