@@ -12,17 +12,20 @@ use anyhow::{Context, Result, bail};
 #[cfg(test)]
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci|docs>
+const USAGE: &str = "usage: cargo xtask <ci|docs|eval-discovery>
 
 tasks:
-  ci    fmt --check, clippy -D warnings, test --workspace, doc with warnings denied
-  docs  regenerate docs/cli.md from the clap definitions of the `pflow` binary";
+  ci              fmt --check, clippy -D warnings, test --workspace, doc with warnings denied
+  docs            regenerate docs/cli.md from the clap definitions of the `pflow` binary
+  eval-discovery  print recall@1, recall@5 and MRR of the query ranking and of plain BM25
+                  (--misses: also the queries not ranked first)";
 
 fn main() -> Result<()> {
     let task = env::args().nth(1);
     match task.as_deref() {
         Some("ci") => ci(),
         Some("docs") => docs(),
+        Some("eval-discovery") => eval_discovery(),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -74,6 +77,19 @@ fn docs() -> Result<()> {
     )?;
     println!("xtask docs: docs/cli.md is up to date");
     Ok(())
+}
+
+/// Prints the discovery evaluation (crates/pflow-context/eval): an example of
+/// pflow-context, since xtask depends on no product crate.
+fn eval_discovery() -> Result<()> {
+    let root = workspace_root();
+    let mut args = vec!["run", "--quiet", "-p", "pflow-context", "--example", "eval_discovery"];
+    let extra: Vec<String> = env::args().skip(2).collect();
+    if !extra.is_empty() {
+        args.push("--");
+        args.extend(extra.iter().map(String::as_str));
+    }
+    cargo(&root, &args, &[])
 }
 
 /// Runs `cargo ARGS` in `root`, echoing the command, and fails if it fails.

@@ -3,6 +3,7 @@
 
 mod bundle;
 mod context;
+mod discovery;
 mod hostile_text;
 mod nested;
 mod prompt_keys;
