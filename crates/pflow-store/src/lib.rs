@@ -39,7 +39,8 @@ pub mod sim;
 pub mod testing;
 
 pub use calls::{
-    Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, one_line, read_workflow_file,
+    Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, names_a_file, one_line,
+    read_workflow_file,
 };
 pub use error::{StoreError, StoreResult};
 pub use fs_store::{FsStore, default_home};
