@@ -94,6 +94,15 @@ impl Server {
                 result = &mut job => break result,
             }
         };
+        // The events the run sent before it ended, in order, before the result.
+        if let Some(token) = token.filter(|_| listening) {
+            while let Ok(message) = rx.try_recv() {
+                progress += 1.0;
+                let param =
+                    ProgressNotificationParam::new(token.clone(), progress).with_message(message);
+                let _ = context.peer.notify_progress(param).await;
+            }
+        }
         drop(registration);
         result
     }

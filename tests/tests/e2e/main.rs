@@ -3,6 +3,7 @@
 
 mod context;
 mod hostile_text;
+mod mcp;
 mod nested;
 mod prompt_progress;
 mod prompt_pty;

@@ -34,8 +34,9 @@ pub(crate) struct ListArgs {
     /// Rank the workflows by relevance to this text instead of listing them by name.
     #[serde(default)]
     query: Option<String>,
-    /// At most this many workflows in this page (1 to 1000; default 50).
+    /// At most this many workflows in this page [default: 50].
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<u32>,
     /// Where to go on from: the `next_cursor` of the previous page (opaque).
     #[serde(default)]
