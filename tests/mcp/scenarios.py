@@ -279,7 +279,9 @@ async def registry_context(s):
 async def concurrent(s):
     """S1: 8 workflow_execute calls in flight at once, each with its own output."""
     await call(s, "workflow_save", {"workflow": ir(
-        [{"id": "sh", "type": "shell", "params": {"command": "sleep 0.3; printf %s \"$N\"", "env": {"N": "${n}"}}}],
+        [{"id": "sh", "type": "shell", "params": {
+            "command": 'a=$(date +%s%N); sleep 0.3; b=$(date +%s%N); printf "%s %s %s" "$N" "$a" "$b"',
+            "env": {"N": "${n}"}}}],
         inputs={"n": {"type": "integer"}},
         outputs={"out": {"source": "${sh.stdout}"}},
     ), "name": "slow"})
@@ -287,15 +289,21 @@ async def concurrent(s):
 
     async def one(i):
         out, _ = await call(s, "workflow_execute", {"workflow": "slow", "parameters": {"n": i}})
-        results[i] = out["outputs"]["out"]
+        n, began, ended = out["outputs"]["out"].split()
+        results[i] = (n, int(began), int(ended))
 
     started = time.monotonic()
     async with anyio.create_task_group() as tg:
         for i in range(8):
             tg.start_soon(one, i)
     elapsed = time.monotonic() - started
-    assert results == {i: str(i) for i in range(8)}, results
-    print(f"ok: 8 concurrent runs completed with the right outputs [{elapsed:.2f} s for 8 x 0.3 s]")
+    assert {i: r[0] for i, r in results.items()} == {i: str(i) for i in range(8)}, results
+    # They ran side by side: some run started before another one ended (run one after
+    # the other, each would start after the previous one ended).
+    spans = sorted(r[1:] for r in results.values())
+    overlapping = sum(1 for a, b in zip(spans, spans[1:]) if b[0] < a[1])
+    assert overlapping > 0, f"the runs did not overlap: {spans}"
+    print(f"ok: 8 concurrent runs completed with the right outputs [{overlapping} of 7 overlapped the one before; {elapsed:.2f} s for 8 x 0.3 s]")
 
 
 def alive(pid):
