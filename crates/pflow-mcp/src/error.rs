@@ -148,25 +148,49 @@ impl ToolError {
         e
     }
 
-    /// The structured content of the failed call: `{"error": {…}}`.
+    /// The structured content of the failed call: `{"error": {…}}`, every text clipped
+    /// to [`MAX_TEXT_CHARS`] (an error quoting a 20 MB argument need not repeat it).
     pub(crate) fn structured(&self) -> serde_json::Value {
-        serde_json::json!({ "error": &*self.0 })
+        let mut data = (*self.0).clone();
+        data.message = clip(&data.message);
+        data.hint = data.hint.as_deref().map(clip);
+        for cause in &mut data.causes {
+            *cause = clip(cause);
+        }
+        for finding in &mut data.findings {
+            finding.message = clip(&finding.message);
+            finding.hint = finding.hint.as_deref().map(clip);
+        }
+        serde_json::json!({ "error": data })
     }
 
     /// The text of the failed call, in the CLI's shape: `error: …`, `caused by: …`, one
     /// line per finding, `hint: …`.
     pub(crate) fn text(&self) -> String {
-        let mut text = format!("error: {}\n", self.message);
+        let mut text = format!("error: {}\n", clip(&self.message));
         for cause in &self.causes {
-            text.push_str(&format!("caused by: {cause}\n"));
+            text.push_str(&format!("caused by: {}\n", clip(cause)));
         }
         for finding in &self.findings {
-            text.push_str(&format!("  {}\n", finding.line()));
+            text.push_str(&format!("  {}\n", clip(&finding.line())));
         }
         if let Some(hint) = &self.hint {
-            text.push_str(&format!("hint: {hint}\n"));
+            text.push_str(&format!("hint: {}\n", clip(hint)));
         }
         text
+    }
+}
+
+/// The longest text an error shows, in characters.
+const MAX_TEXT_CHARS: usize = 2000;
+
+/// `text`, cut to [`MAX_TEXT_CHARS`] characters with a note of how much was left out.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_TEXT_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => {
+            format!("{}… ({} more bytes)", &text[..end], text.len() - end)
+        }
     }
 }
 
@@ -291,5 +315,22 @@ impl From<ContextError> for ToolError {
             }
             other => ToolError::chained("context", &other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_clipped_short_ones_kept() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(MAX_TEXT_CHARS + 10);
+        let clipped = clip(&long);
+        assert!(clipped.starts_with(&"é".repeat(MAX_TEXT_CHARS)));
+        assert!(clipped.ends_with("… (20 more bytes)"), "{clipped}");
+        let e = ToolError::new("invalid_name", long.clone()).hint(long);
+        assert!(e.text().len() < 3 * 4 * MAX_TEXT_CHARS);
+        assert!(e.structured().to_string().len() < 3 * 4 * MAX_TEXT_CHARS);
     }
 }

@@ -75,9 +75,12 @@ pub fn serve_on(
     let transport =
         transport::LineTransport::start(input, writer.handle(), move || closing.close());
     let result = runtime.block_on(async move {
-        let running = rmcp::serve_server(server, transport)
-            .await
-            .map_err(|e| ServeError::Session(e.to_string()))?;
+        let running = match rmcp::serve_server(server, transport).await {
+            Ok(running) => running,
+            // The client left before it said anything: nothing to serve, nothing wrong.
+            Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+            Err(e) => return Err(ServeError::Session(e.to_string())),
+        };
         // The session ends when stdin does; the reader has stopped every run by then.
         let _ = running.waiting().await;
         inflight.drained().await;

@@ -183,6 +183,10 @@ fn s2_garbage_is_answered_and_survived() {
     let home = TestHome::new();
     let tmp = tempfile::tempdir().expect("a temp dir");
     let mut raw = Raw::start(&home, tmp.path(), &[]);
+    // Garbage and a stray notification before `initialize` do not end the session.
+    raw.send("{oops");
+    assert_eq!(error_code(&null_id_error(&mut raw)), -32700);
+    raw.send_json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
     raw.initialize();
 
     raw.send("this is not json");
@@ -272,6 +276,13 @@ fn s5_every_stdout_line_is_a_message() {
     raw.assert_every_line_is_a_message();
     let stderr = raw.stderr();
     assert!(stderr.contains("serving MCP"), "the log is not on stderr: {stderr}");
+}
+
+#[test]
+fn a_client_that_leaves_before_initialize_ends_the_server_quietly() {
+    let home = TestHome::new();
+    let run = home.run(["mcp", "serve"]);
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
 }
 
 /// Whether process `pid` exists and is not a zombie.
