@@ -78,8 +78,7 @@ pub(crate) fn all() -> Vec<Tool> {
         tool::<DescribeArgs, DescribeOut>(
             "workflow_describe",
             "Show a saved workflow's interface: description, inputs (type, required, default), \
-             outputs, revision, the saved workflows it calls and that call it, and an example \
-             `pflow run` line. Call it before `workflow_execute`.",
+             outputs, revision, the saved workflows it calls, and an example `pflow run` line. Call it before `workflow_execute`.",
             read(),
         ),
         tool::<ValidateArgs, ValidateOut>(

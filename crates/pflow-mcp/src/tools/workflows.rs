@@ -205,10 +205,9 @@ pub(crate) struct DescribeOut {
     created_at: String,
     /// When its content last changed (RFC 3339).
     updated_at: String,
-    /// The saved workflows it calls by name.
+    /// The saved workflows it calls by name. (Which ones call it is not here: finding
+    /// them reads the whole library; `workflow_delete` names them when it refuses.)
     calls: Vec<String>,
-    /// The saved workflows that call it by name.
-    called_by: Vec<String>,
     /// A `pflow run` line that runs it, with a placeholder for every required input.
     run_line: String,
     /// Where it is stored.
@@ -248,7 +247,6 @@ pub(crate) struct OutputOut {
 pub(crate) fn describe(library: &Library, args: NameArgs) -> ToolResult {
     let manager = &library.manager;
     let doc = manager.load(&args.name)?;
-    let called_by = manager.callers(&args.name)?;
     let location = manager.locate(&args.name)?;
     let interface = WorkflowInterface::of(&doc);
     let out = DescribeOut {
@@ -278,7 +276,6 @@ pub(crate) fn describe(library: &Library, args: NameArgs) -> ToolResult {
         created_at: doc.created_at.to_string(),
         updated_at: doc.updated_at.to_string(),
         calls: pflow_ir::workflow_calls(&doc.ir),
-        called_by: called_by.iter().map(ToString::to_string).collect(),
         run_line: pflow_context::run_line(doc.name.as_str(), &doc.ir),
         location: location.to_string(),
     };
@@ -316,9 +313,6 @@ pub(crate) fn describe(library: &Library, args: NameArgs) -> ToolResult {
     }
     if !out.calls.is_empty() {
         text.push_str(&format!("calls: {}\n", out.calls.join(", ")));
-    }
-    if !out.called_by.is_empty() {
-        text.push_str(&format!("called by: {}\n", out.called_by.join(", ")));
     }
     text.push_str(&format!("run: {}\n", out.run_line));
     Ok(Reply::new(&out, text))
