@@ -1,5 +1,6 @@
 """Peak memory of `pflow mcp serve`: the server's VmRSS and VmHWM (from /proc) when idle
-after `initialize`, then after each of three rounds of 1 000 tool calls, driven by the
+after `initialize`, then after each of three rounds of 1 000 tool calls (describe,
+execute and validate of one workflow in turn, a `workflow_list` page every 100th), driven by the
 Python `mcp` SDK's stdio client. A benchmark, not a test (docs/performance.md).
 
 usage: memory.py PFLOW_BIN PFLOW_HOME
@@ -16,10 +17,13 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 
 CALLS = [
     ("workflow_describe", {"name": "wf-00042"}),
-    ("workflow_list", {"limit": 20}),
     ("workflow_execute", {"workflow": "wf-00042", "parameters": {}}),
     ("workflow_validate", {"workflow": "wf-00042"}),
 ]
+# Every LIST_EVERY-th call (default 100; 0: never) lists a page (a listing reads the
+# whole index, ~35-130 ms at 10 000).
+LIST = ("workflow_list", {"limit": 20})
+LIST_EVERY = int(os.environ.get("LIST_EVERY", "100"))
 
 
 def server_pid():
@@ -52,7 +56,7 @@ async def main():
             report["idle"] = memory(pid)
             for round_ in (1, 2, 3):
                 for i in range(1000):
-                    tool, args = CALLS[i % len(CALLS)]
+                    tool, args = LIST if LIST_EVERY and i % LIST_EVERY == 0 else CALLS[i % len(CALLS)]
                     res = await s.call_tool(tool, args)
                     assert not res.is_error, res
                 report[f"after {round_ * 1000} calls"] = memory(pid)
