@@ -153,12 +153,12 @@ const INSTRUCTIONS: &str = "pflow runs JSON workflows and keeps them by name. Fi
     `registry_list` and `registry_describe`), check it with `workflow_validate` and keep it \
     with `workflow_save`.";
 
-/// A protocol error for a call the server cannot route: an unknown tool (-32601, as the
-/// SDK reports an unknown method) or arguments that do not fit the tool's input schema
-/// (-32602).
+/// A protocol error for a call the server cannot route: an unknown tool, or arguments
+/// that do not fit the tool's input schema — both invalid params (-32602), as the MCP
+/// specification's tools page shows them.
 fn invalid_params(tool: &str, message: &str) -> ErrorData {
     if message.starts_with("unknown tool") {
-        ErrorData::new(rmcp::model::ErrorCode::METHOD_NOT_FOUND, message.to_owned(), None)
+        ErrorData::invalid_params(message.to_owned(), None)
     } else {
         ErrorData::invalid_params(format!("`{tool}`: {message}"), None)
     }

@@ -205,7 +205,7 @@ fn s2_garbage_is_answered_and_survived() {
     let answer = raw.answer(json!(4));
     assert!(answer.get("error").is_some(), "{answer}");
     let unknown_tool = raw.call(5, "no_such_tool", json!({}));
-    assert_eq!(error_code(&unknown_tool), -32601, "{unknown_tool}");
+    assert_eq!(error_code(&unknown_tool), -32602, "{unknown_tool}");
     let wrong_type = raw.call(6, "workflow_describe", json!({"name": 5}));
     assert_eq!(error_code(&wrong_type), -32602, "{wrong_type}");
     let unknown_argument = raw.call(7, "workflow_list", json!({"filter": "x"}));
