@@ -55,7 +55,7 @@ fn scenario(name: &str, home: &TestHome) -> Scenario {
     );
     // The figures the scenarios report stay visible in the test's output.
     for line in stdout.lines().filter(|l| l.starts_with("ok:")) {
-        eprintln!("{line}");
+        crate::store_support::report(line);
     }
     Scenario { stdout }
 }

@@ -356,5 +356,7 @@ fn s4_closing_stdin_mid_call_ends_the_server_its_children_and_temp_files() {
     let store_temps = files_under(&home.workflows().join(".tmp"));
     assert!(store_temps.is_empty(), "store temp files left: {store_temps:?}");
     raw.assert_every_line_is_a_message();
-    eprintln!("ok: the server exited {took:?} after stdin closed; no process or temp file left");
+    crate::store_support::report(format!(
+        "ok: the server exited {took:?} after stdin closed; no process or temp file left"
+    ));
 }
