@@ -27,7 +27,7 @@ mod text;
 
 pub use discover::{DiscoveryContext, InputName, NodeCategory, NodeEntry, WorkflowEntry, discover};
 pub use error::{ContextError, ContextResult, UnknownName, UnknownNames};
-pub use filter::{matches_words, run_line};
+pub use filter::{matches_words, node_matches_words, run_line};
 pub use plan::{
     InputInterface, OutputInterface, PlanningContext, Selection, WorkflowInterface, plan,
 };

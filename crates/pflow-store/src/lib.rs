@@ -44,7 +44,8 @@ pub use bundle::{
     ImportOptions, ImportReport, Imported, MAX_BUNDLE_BYTES, MAX_BUNDLE_DEPTH, OnConflict,
 };
 pub use calls::{
-    Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, one_line, read_workflow_file,
+    Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, names_a_file, one_line,
+    read_workflow_file,
 };
 pub use error::{StoreError, StoreResult};
 pub use fs_store::{FsStore, default_home};

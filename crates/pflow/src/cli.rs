@@ -101,6 +101,7 @@ pub(crate) enum Command {
     Context(commands::context::ContextArgs),
     Nodes(commands::nodes::NodesArgs),
     Completions(commands::completions::CompletionsArgs),
+    Mcp(commands::mcp::McpArgs),
     /// `pflow __complete …`, parsed apart by [`parse`] so that neither `--help`, the
     /// completion scripts nor docs/cli.md mention it.
     #[command(skip)]

@@ -5,6 +5,7 @@ mod bundle;
 mod context;
 mod discovery;
 mod hostile_text;
+mod mcp;
 mod nested;
 mod prompt_keys;
 mod prompt_progress;
