@@ -153,8 +153,29 @@ async def workflows(s):
     assert [w["name"] for w in out["workflows"]] == ["greet", "page-0", "page-1", "page-2", "page-3", "page-4", "shout"], out
     greet = out["workflows"][0]
     assert greet["inputs"] == [{"name": "name", "type": "string", "required": True}] and greet["revision"] == 2, greet
-    err = await expect_error(s, "workflow_list", {"query": "greeting"}, "unsupported")
-    assert "not available" in err["message"], err
+    # A query ranks (stems: "greeting" finds "Greets"), pages by rank, and says what is closest.
+    out, text = await call(s, "workflow_list", {"query": "greeting someone"})
+    assert out["workflows"][0]["name"] == "greet" and out["workflows"][0]["score"] > 0, out
+    assert "most relevant first" in text, text
+    seen, cursor = [], None
+    while True:
+        args = {"limit": 2, "query": "page"}
+        if cursor:
+            args["cursor"] = cursor
+        out, _ = await call(s, "workflow_list", args)
+        assert out["total"] == 5, out
+        seen += [w["name"] for w in out["workflows"]]
+        cursor = out.get("next_cursor")
+        if not cursor:
+            break
+    assert sorted(seen) == [f"page-{i}" for i in range(5)] and len(seen) == 5, seen
+    out, text = await call(s, "workflow_list", {"query": "kangaroo"})
+    assert out["workflows"] == [] and out["total"] == 0, out
+    assert "no saved workflow matches `kangaroo` (7 saved)" in text, text
+    out, text = await call(s, "workflow_list", {"query": "the my how"})
+    assert out["workflows"] == [] and "nothing to search for" in text, text
+    await expect_error(s, "workflow_list", {"query": "page", "filter_pattern": "page"}, "invalid_argument")
+    await expect_error(s, "workflow_list", {"query": "page", "cursor": "after:page-1"}, "invalid_argument")
     await expect_error(s, "workflow_list", {"cursor": "nonsense"}, "invalid_argument")
     await expect_error(s, "workflow_list", {"limit": 0}, "invalid_argument")
 
@@ -266,7 +287,14 @@ async def registry_context(s):
     assert "`greet` (workflow): Greets someone" in text and text == out["context"], text
     out, _ = await call(s, "context_discover", {"limit": 1})
     assert out["workflows"] == 1 and out["workflows_total"] == 2, out
-    await expect_error(s, "context_discover", {"query": "greeting"}, "unsupported")
+    out, text = await call(s, "context_discover", {"query": "greets someone"})
+    # Both match (`greeting` is an output of each); the one whose description matches comes first.
+    assert out["workflows"] == 2 and out["workflows_total"] == 2 and text == out["context"], out
+    assert "# Saved workflows matching `greets someone`" in text and text.index("`greet`") < text.index("`hello`"), text
+    out, text = await call(s, "context_discover", {"query": "read a file", "limit": 1})
+    assert out["node_types"] == 1 and "`read-file`" in text, text
+    out, text = await call(s, "context_discover", {"query": "kangaroo"})
+    assert out["workflows"] == 0 and "None of the 2 saved workflows matches." in text, text
     out, text = await call(s, "context_plan", {"nodes": ["echo"], "workflows": ["greet"]})
     assert out["nodes"] == ["echo"] and out["workflows"] == ["greet"], out
     assert "`name`" in text, text

@@ -32,4 +32,7 @@ pub use plan::{
     InputInterface, OutputInterface, PlanningContext, Selection, WorkflowInterface, plan,
 };
 pub use rank::{MAX_QUERY_TERMS, Ranker, Ranking, Scored, rank};
-pub use search::{DEFAULT_LIMIT, QueryContext, RankedNode, RankedWorkflow, discover_query};
+pub use search::{
+    DEFAULT_LIMIT, QueryContext, RankedNode, RankedWorkflow, SavedRanking, discover_query,
+    rank_saved,
+};

@@ -71,15 +71,27 @@ pub struct RankedWorkflow {
     pub score: f64,
 }
 
-/// The discovery context of `query`: the best `limit` node types of `catalog` and
-/// workflows saved behind `manager`. The listing is ranked as it streams from the store
-/// (its summaries — never the documents), keeping only the workflows that match.
-pub fn discover_query(
+/// The ranking of the workflows saved behind `manager` for one query, and the entries
+/// that could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedRanking {
+    /// The best workflows (and node types) for the query.
+    pub ranking: Ranking,
+    /// The store entries that could not be read and were not ranked, sorted by location.
+    pub skipped: Vec<Problem>,
+}
+
+/// Ranks the workflows saved behind `manager` and the node types of `catalog` for
+/// `query`, keeping the best `limit` of each. The listing is ranked as it streams from
+/// the store (its summaries — never the documents), keeping only the workflows that
+/// match. Every front end's query goes through here (the CLI's `--query`, the MCP
+/// server's `query`).
+pub fn rank_saved(
     catalog: &NodeCatalog,
     manager: &WorkflowManager,
     query: &str,
     limit: usize,
-) -> ContextResult<QueryContext> {
+) -> ContextResult<SavedRanking> {
     let mut ranker = Ranker::new(query);
     let mut skipped = Vec::new();
     manager
@@ -92,7 +104,20 @@ pub fn discover_query(
             ControlFlow::Continue(())
         })
         .map_err(ContextError::List)?;
-    Ok(QueryContext::new(query, ranker.finish(catalog, limit), skipped))
+    skipped.sort_by(|a, b| a.location.cmp(&b.location));
+    Ok(SavedRanking { ranking: ranker.finish(catalog, limit), skipped })
+}
+
+/// The discovery context of `query`: the best `limit` node types of `catalog` and
+/// workflows saved behind `manager` (ranked by [`rank_saved`]).
+pub fn discover_query(
+    catalog: &NodeCatalog,
+    manager: &WorkflowManager,
+    query: &str,
+    limit: usize,
+) -> ContextResult<QueryContext> {
+    let SavedRanking { ranking, skipped } = rank_saved(catalog, manager, query, limit)?;
+    Ok(QueryContext::new(query, ranking, skipped))
 }
 
 impl QueryContext {

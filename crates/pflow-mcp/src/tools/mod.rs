@@ -199,15 +199,6 @@ fn bind<A: DeserializeOwned + Send + 'static>(
     Ok(Box::new(move |library| body(library, args)))
 }
 
-/// The one call site of query ranking (SPEC §6.1) for `workflow_list` and
-/// `context_discover`: ranking lives in `pflow-context`; until it is there, a `query` is
-/// refused with a clear error rather than ranked here.
-fn rank_by_query(query: &str) -> Result<std::convert::Infallible, ToolError> {
-    let _ = query;
-    Err(ToolError::new("unsupported", "query ranking is not available in this build")
-        .hint("use `filter_pattern` (every word must occur in the name or the description)"))
-}
-
 /// The words of a `filter_pattern`.
 fn words(pattern: Option<&str>) -> Vec<&str> {
     pattern.map(|p| p.split_whitespace().collect()).unwrap_or_default()

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Library, Reply, ToolResult, rank_by_query, words};
+use super::{Library, Reply, ToolResult, words};
 use crate::error::ToolError;
 
 // ---- registry_list --------------------------------------------------------------------
@@ -134,7 +134,18 @@ pub(crate) struct DiscoverOut {
 
 pub(crate) fn discover(library: &Library, args: DiscoverArgs) -> ToolResult {
     if let Some(query) = &args.query {
-        match rank_by_query(query)? {}
+        let limit = args.limit.map_or(pflow_context::DEFAULT_LIMIT, |l| l as usize);
+        let catalog = library.runtime.catalog();
+        let context = pflow_context::discover_query(catalog, &library.manager, query, limit)?;
+        let markdown = context.to_markdown();
+        let out = DiscoverOut {
+            node_types: context.nodes.len(),
+            workflows: context.workflows.len(),
+            workflows_total: context.searched,
+            skipped: context.skipped.len(),
+            context: markdown.clone(),
+        };
+        return Ok(Reply::new(&out, markdown));
     }
     let mut listing = library.manager.list_all()?;
     let total = listing.workflows.len();

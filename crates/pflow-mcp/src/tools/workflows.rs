@@ -4,14 +4,14 @@
 
 use std::ops::ControlFlow;
 
-use pflow_context::WorkflowInterface;
-use pflow_ir::WorkflowName;
+use pflow_context::{SavedRanking, WorkflowInterface};
+use pflow_ir::{Lines, NodeCatalog, WorkflowName, escape_controls};
 use pflow_store::{IfCalled, Listed, SaveMode, SaveOutcome, StoreError, Summary};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Library, Names, Reply, ToolResult, given, rank_by_query, words};
+use super::{Library, Names, Reply, ToolResult, given, words};
 use crate::error::{Finding, ToolError};
 
 /// The page size of `workflow_list` when the call gives none.
@@ -20,6 +20,8 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 1000;
 /// What starts every cursor `workflow_list` hands out (the rest is the last name given).
 const CURSOR_PREFIX: &str = "after:";
+/// What starts every cursor of a ranked `workflow_list` (the rest is how many were given).
+const RANKED_CURSOR_PREFIX: &str = "ranked:";
 
 // ---- workflow_list ------------------------------------------------------------------
 
@@ -46,10 +48,13 @@ pub(crate) struct ListArgs {
 /// The result of `workflow_list`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct ListOut {
-    /// This page of workflows, sorted by name.
+    /// This page of workflows, sorted by name (with `query`: most relevant first).
     workflows: Vec<WorkflowBrief>,
     /// How many saved workflows match, on every page.
     total: usize,
+    /// With `query`, when nothing matches: the saved names closest to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    closest: Vec<String>,
     /// Pass it as `cursor` to get the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     next_cursor: Option<String>,
@@ -70,6 +75,9 @@ pub(crate) struct WorkflowBrief {
     outputs: Vec<String>,
     /// Its current revision.
     revision: u64,
+    /// With `query`: how well it matched (higher is better; only the order means anything).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
 }
 
 /// One input of a workflow, briefly.
@@ -100,20 +108,28 @@ impl WorkflowBrief {
                 .collect(),
             outputs: s.outputs,
             revision: s.revision,
+            score: None,
         }
     }
 }
 
 pub(crate) fn list(library: &Library, args: ListArgs) -> ToolResult {
-    if let Some(query) = &args.query {
-        match rank_by_query(query)? {}
-    }
     let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ToolError::new(
             "invalid_argument",
             format!("`limit` must be from 1 to {MAX_LIMIT}, got {limit}"),
         ));
+    }
+    if let Some(query) = &args.query {
+        if args.filter_pattern.is_some() {
+            return Err(ToolError::new(
+                "invalid_argument",
+                "`query` and `filter_pattern` cannot be given together",
+            )
+            .hint("`query` ranks by relevance; `filter_pattern` keeps exact word matches"));
+        }
+        return ranked(library, query, limit as usize, args.cursor.as_deref());
     }
     let after = match &args.cursor {
         None => None,
@@ -161,17 +177,81 @@ pub(crate) fn list(library: &Library, args: ListArgs) -> ToolResult {
         (_, 0) => format!("no saved workflow matches `{}`\n", filter.join(" ")),
         (n, total) => format!("{n} of {total} workflows\n"),
     };
-    for w in &page {
+    page_lines(&mut text, &page, next_cursor.as_deref());
+    let out = ListOut { workflows: page, total, closest: Vec::new(), next_cursor, skipped };
+    Ok(Reply::new(&out, text))
+}
+
+/// The text rendering of a page: one line per workflow, then the cursor to go on with.
+fn page_lines(text: &mut String, page: &[WorkflowBrief], next_cursor: Option<&str>) {
+    for w in page {
         text.push_str(&format!("- {}", w.name));
         if let Some(line) = w.description.lines().next().filter(|l| !l.trim().is_empty()) {
             text.push_str(&format!(": {}", line.trim()));
         }
         text.push('\n');
     }
-    if let Some(cursor) = &next_cursor {
+    if let Some(cursor) = next_cursor {
         text.push_str(&format!("more: pass `cursor: {cursor}`\n"));
     }
-    let out = ListOut { workflows: page, total, next_cursor, skipped };
+}
+
+/// `workflow_list` with a `query`: a page of the ranking, most relevant first. Its
+/// cursor is how many were given before (the ranking is deterministic, so the next page
+/// goes on where this one ended while the library does not change).
+fn ranked(library: &Library, query: &str, limit: usize, cursor: Option<&str>) -> ToolResult {
+    let offset = match cursor {
+        None => 0,
+        Some(cursor) => match cursor.strip_prefix(RANKED_CURSOR_PREFIX).map(str::parse::<usize>) {
+            Some(Ok(offset)) => offset,
+            _ => {
+                return Err(ToolError::new("invalid_argument", format!("`cursor` `{cursor}` is not one this server gave for a `query`"))
+                    .hint("pass the `next_cursor` of the previous page with the same `query`, or no cursor for the first page"));
+            }
+        },
+    };
+    let keep = offset.saturating_add(limit).saturating_add(1);
+    let SavedRanking { ranking, skipped } =
+        pflow_context::rank_saved(&NodeCatalog::default(), &library.manager, query, keep)?;
+    let more = ranking.workflows.len() > offset.saturating_add(limit);
+    let page: Vec<WorkflowBrief> = ranking
+        .workflows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|scored| WorkflowBrief { score: Some(scored.score), ..WorkflowBrief::of(scored.item) })
+        .collect();
+    let next_cursor = more.then(|| format!("{RANKED_CURSOR_PREFIX}{}", offset + page.len()));
+    let shown = escape_controls(query, Lines::One);
+    let mut text = if ranking.terms.is_empty() {
+        format!(
+            "nothing to search for in `{shown}`: it has no word that is not a stop word \
+             (`the`, `my`, `how`, …)\n"
+        )
+    } else if ranking.ranked == 0 {
+        "no saved workflows\n".to_owned()
+    } else if ranking.matched == 0 {
+        let mut text = format!("no saved workflow matches `{shown}` ({} saved)", ranking.ranked);
+        if !ranking.closest.is_empty() {
+            let names: Vec<String> = ranking.closest.iter().map(|n| format!("`{n}`")).collect();
+            text.push_str(&format!("; the closest names are {}", names.join(", ")));
+        }
+        text + "\n"
+    } else {
+        format!(
+            "{} of {} workflows matching `{shown}`, most relevant first\n",
+            page.len(),
+            ranking.matched
+        )
+    };
+    page_lines(&mut text, &page, next_cursor.as_deref());
+    let out = ListOut {
+        workflows: page,
+        total: ranking.matched,
+        closest: ranking.closest,
+        next_cursor,
+        skipped: skipped.len(),
+    };
     Ok(Reply::new(&out, text))
 }
 

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::ops::ControlFlow;
 
 use clap::Args;
-use pflow_context::{Ranker, Ranking};
+use pflow_context::SavedRanking;
 use pflow_ir::NodeCatalog;
 use pflow_store::{InputSummary, Listed, Problem, StoreError, Summary, WorkflowManager};
 
@@ -120,17 +120,8 @@ fn ranked(
     manager: &WorkflowManager,
     out: &Output,
 ) -> Outcome {
-    let mut ranker = Ranker::new(query);
-    let mut problems = Vec::new();
-    manager.store().visit(&mut |entry| {
-        match entry {
-            Listed::Workflow(summary) => ranker.push(summary),
-            Listed::Problem(problem) => problems.push(problem),
-        }
-        ControlFlow::Continue(())
-    })?;
-    let ranking: Ranking = ranker.finish(&NodeCatalog::default(), limit);
-    problems.sort_by(|a, b| a.location.cmp(&b.location));
+    let SavedRanking { ranking, skipped: problems } =
+        pflow_context::rank_saved(&NodeCatalog::default(), manager, query, limit)?;
     crate::commands::warn_skipped(out, &problems);
     if json {
         let json =
