@@ -12,17 +12,21 @@ use anyhow::{Context, Result, bail};
 #[cfg(test)]
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci|docs>
+const USAGE: &str = "usage: cargo xtask <ci|docs|eval-discovery>
 
 tasks:
-  ci    fmt --check, clippy -D warnings, test --workspace, doc with warnings denied
-  docs  regenerate docs/cli.md from the clap definitions of the `pflow` binary";
+  ci              fmt --check, clippy -D warnings, test --workspace (with the MCP client
+                  venv), doc with warnings denied
+  docs            regenerate docs/cli.md from the clap definitions of the `pflow` binary
+  eval-discovery  print recall@1, recall@5 and MRR of the query ranking and of plain BM25
+                  (--misses: also the queries not ranked first)";
 
 fn main() -> Result<()> {
     let task = env::args().nth(1);
     match task.as_deref() {
         Some("ci") => ci(),
         Some("docs") => docs(),
+        Some("eval-discovery") => eval_discovery(),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -40,13 +44,50 @@ fn ci() -> Result<()> {
         &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
         &[],
     )?;
-    cargo(&root, &["test", "--workspace", "--locked"], &[])?;
+    let python = mcp_client_venv(&root)?;
+    let python = python.to_str().context("the venv's path is not UTF-8")?;
+    cargo(&root, &["test", "--workspace", "--locked"], &[("PFLOW_MCP_PYTHON", python)])?;
     cargo(
         &root,
         &["doc", "--workspace", "--no-deps", "--locked"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     println!("xtask ci: all checks passed");
+    Ok(())
+}
+
+/// The version of the Python `mcp` SDK whose client drives the MCP server's end-to-end
+/// tests (tests/mcp/scenarios.py).
+const MCP_CLIENT_VERSION: &str = "2.3.0";
+
+/// Makes `target/mcp-venv` with the Python `mcp` SDK, unless it is there already, and
+/// returns its python (the tests read it from `PFLOW_MCP_PYTHON`).
+fn mcp_client_venv(root: &Path) -> Result<PathBuf> {
+    let venv = root.join("target").join("mcp-venv");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    let installed = Command::new(&python)
+        .args(["-c", "import importlib.metadata as m; print(m.version('mcp'))"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == MCP_CLIENT_VERSION)
+        .unwrap_or(false);
+    if !installed {
+        let package = format!("mcp=={MCP_CLIENT_VERSION}");
+        run(Command::new(&python).args(["-m", "pip", "install", "-q", &package]))?;
+    }
+    Ok(python)
+}
+
+/// Runs `cmd`, echoing it, and fails if it fails.
+fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("$ {shown}");
+    let status = cmd.status().with_context(|| format!("failed to start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
     Ok(())
 }
 
@@ -74,6 +115,19 @@ fn docs() -> Result<()> {
     )?;
     println!("xtask docs: docs/cli.md is up to date");
     Ok(())
+}
+
+/// Prints the discovery evaluation (crates/pflow-context/eval): an example of
+/// pflow-context, since xtask depends on no product crate.
+fn eval_discovery() -> Result<()> {
+    let root = workspace_root();
+    let mut args = vec!["run", "--quiet", "-p", "pflow-context", "--example", "eval_discovery"];
+    let extra: Vec<String> = env::args().skip(2).collect();
+    if !extra.is_empty() {
+        args.push("--");
+        args.extend(extra.iter().map(String::as_str));
+    }
+    cargo(&root, &args, &[])
 }
 
 /// Runs `cargo ARGS` in `root`, echoing the command, and fails if it fails.

@@ -1,8 +1,8 @@
 //! Small views of a saved workflow that every front end shows alike: what a plain word
 //! filter (`pflow workflow list FILTER...`, an agent's `filter_pattern`) matches, and the
-//! `pflow run` line that runs it.
+//! `pflow run` line that runs it; and what the same filter matches among node types.
 
-use pflow_ir::WorkflowIr;
+use pflow_ir::{NodeSpec, WorkflowIr};
 use pflow_store::Summary;
 
 /// A `pflow run NAME` line that supplies every required input without a default, each as
@@ -32,6 +32,16 @@ pub fn matches_words<S: AsRef<str>>(summary: &Summary, filter: &[S]) -> bool {
     })
 }
 
+/// Whether every word of `filter` occurs, in any case, in the name, the category or the
+/// description of the node type `spec`; an empty filter matches everything.
+pub fn node_matches_words<S: AsRef<str>>(spec: &NodeSpec, filter: &[S]) -> bool {
+    let texts = [&spec.name, &spec.category, &spec.description].map(|t| t.to_lowercase());
+    filter.iter().all(|word| {
+        let word = word.as_ref().to_lowercase();
+        texts.iter().any(|text| text.contains(&word))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use pflow_ir::{Document, Timestamp, WorkflowIr, WorkflowName};
@@ -57,5 +67,22 @@ mod tests {
         check(&["fix", "gitlab"], false);
         check(&["hub iss"], true);
         check(&["nothing"], false);
+    }
+
+    #[test]
+    fn node_types_match_by_name_category_or_description() {
+        let spec = |name: &str, category: &str, description: &str| NodeSpec {
+            name: name.into(),
+            category: category.into(),
+            description: description.into(),
+            params: vec![],
+            outputs: vec![],
+            dynamic_outputs: false,
+        };
+        let read = spec("read-file", "file", "Read a File's content");
+        assert!(node_matches_words(&read, &[] as &[&str]));
+        assert!(node_matches_words(&read, &["FILE", "read"]));
+        assert!(node_matches_words(&read, &["content"]));
+        assert!(!node_matches_words(&read, &["file", "write"]));
     }
 }

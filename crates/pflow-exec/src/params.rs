@@ -102,11 +102,21 @@ impl Params {
     pub fn unsigned(&self, name: &str) -> Result<Option<u64>, NodeError> {
         match self.get(name) {
             None => Ok(None),
-            Some(value @ Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
-                NodeError::new(format!(
-                    "param `{name}` must be a non-negative integer, found `{value}`"
-                ))
-            }),
+            // A whole number written with a fraction (`2.0`) is an integer, as the IR's
+            // `integer` type says, so what validation accepts runs.
+            Some(value @ Value::Number(n)) => n
+                .as_u64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+                        .map(|f| f as u64)
+                })
+                .map(Some)
+                .ok_or_else(|| {
+                    NodeError::new(format!(
+                        "param `{name}` must be a non-negative integer, found `{value}`"
+                    ))
+                }),
             Some(other) => Err(wrong_type(name, ValueType::Integer, other)),
         }
     }

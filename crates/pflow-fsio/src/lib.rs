@@ -18,8 +18,11 @@ use rustix::fs::{CWD, RenameFlags};
 use rustix::io::Errno;
 
 pub use kind::{FileKind, FileMeta};
-pub use read::{ReadFileError, read_file_with_meta, read_regular_file, read_regular_file_follow};
-pub use scan::{DirEntry, scan_dir_nofollow};
+pub use read::{
+    ReadFileError, open_regular_file, read_file_with_meta, read_regular_file,
+    read_regular_file_follow,
+};
+pub use scan::{DirEntry, OpenDir, open_dir_nofollow, scan_dir_nofollow};
 
 /// Renames `from` to `to`, failing with `AlreadyExists` rather than ever replacing an
 /// existing `to` (`RENAME_NOREPLACE`).

@@ -97,6 +97,26 @@ pub fn read_file_with_meta(
     Ok((bytes, meta))
 }
 
+/// Opens a regular file of at most `limit` bytes for reading as a stream, with the same
+/// checks as [`read_file_with_meta`] (no link followed unless `follow`, never blocking
+/// on a FIFO or device, the size checked on the open descriptor); returns the open file
+/// and its metadata. The caller reads at most `limit` bytes through it.
+pub fn open_regular_file(
+    path: &Path,
+    limit: u64,
+    follow: bool,
+) -> Result<(File, FileMeta), ReadFileError> {
+    let file = open_checked(path, follow)?;
+    let meta = FileMeta::from_std(&file.metadata().map_err(ReadFileError::Io)?);
+    if meta.kind != FileKind::File {
+        return Err(ReadFileError::NotRegular { kind: meta.kind });
+    }
+    if meta.len > limit {
+        return Err(ReadFileError::TooLarge { size: meta.len, limit });
+    }
+    Ok((file, meta))
+}
+
 /// Opens `path` read-only and non-blocking. When the open fails on something that is not
 /// a regular file (`ELOOP` for a symbolic link under `O_NOFOLLOW`, `ENXIO` for a socket),
 /// says what it is instead.

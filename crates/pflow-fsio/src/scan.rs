@@ -26,21 +26,7 @@ pub struct DirEntry {
 /// descriptor, so a symbolic link in place of `dir` is refused (`NotADirectory`, naming
 /// the link) instead of listing whatever it points to.
 pub fn scan_dir_nofollow(dir: &Path) -> io::Result<Vec<DirEntry>> {
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = match rustix::fs::open(dir, flags, Mode::empty()) {
-        Ok(fd) => fd,
-        // ELOOP: the last component is a symbolic link; ENOTDIR: it is something else.
-        Err(Errno::LOOP | Errno::NOTDIR) => {
-            let kind = std::fs::symlink_metadata(dir)
-                .map(|m| FileKind::of(m.file_type()))
-                .unwrap_or(FileKind::Other);
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                format!("not a directory ({})", kind.describe()),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let OpenDir { fd } = open_dir_nofollow(dir)?;
     let mut entries = Vec::new();
     let mut reader = rustix::fs::Dir::read_from(&fd)?;
     while let Some(entry) = reader.read() {
@@ -59,6 +45,61 @@ pub fn scan_dir_nofollow(dir: &Path) -> io::Result<Vec<DirEntry>> {
         }
     }
     Ok(entries)
+}
+
+/// A directory opened with `O_DIRECTORY|O_NOFOLLOW`: its names can be read first and
+/// each entry `lstat`ed later, always through the same descriptor, so a listing can sort
+/// the names before it looks at any entry (and hold only the names meanwhile).
+#[derive(Debug)]
+pub struct OpenDir {
+    fd: rustix::fd::OwnedFd,
+}
+
+impl OpenDir {
+    /// Calls `each` with the name of every entry, without `.` and `..`.
+    pub fn names(&self, each: &mut dyn FnMut(&[u8])) -> io::Result<()> {
+        let mut reader = rustix::fs::Dir::read_from(&self.fd)?;
+        while let Some(entry) = reader.read() {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                each(name);
+            }
+        }
+        Ok(())
+    }
+
+    /// The `lstat` metadata of the entry `name` of this directory (a symbolic link is
+    /// never followed); `NotFound` when it is gone.
+    pub fn stat(&self, name: &[u8]) -> io::Result<FileMeta> {
+        let stat = rustix::fs::statat(
+            &self.fd,
+            std::ffi::OsStr::from_bytes(name),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )?;
+        Ok(FileMeta::from_stat(&stat))
+    }
+}
+
+/// Opens the directory `dir` without following a symbolic link in its place (refused
+/// with `NotADirectory`, naming what is there, as [`scan_dir_nofollow`] does).
+pub fn open_dir_nofollow(dir: &Path) -> io::Result<OpenDir> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(dir, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        // ELOOP: the last component is a symbolic link; ENOTDIR: it is something else.
+        Err(Errno::LOOP | Errno::NOTDIR) => {
+            let kind = std::fs::symlink_metadata(dir)
+                .map(|m| FileKind::of(m.file_type()))
+                .unwrap_or(FileKind::Other);
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("not a directory ({})", kind.describe()),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(OpenDir { fd })
 }
 
 #[cfg(test)]

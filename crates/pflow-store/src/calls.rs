@@ -188,6 +188,13 @@ pub enum WorkflowFileError {
     },
 }
 
+/// Whether `text`, a workflow as a person or an agent names it (`pflow run WORKFLOW`, a
+/// tool's `workflow` argument), is a file rather than a saved name: it names an existing
+/// file, contains `/`, or ends in `.json`. Anything else is a saved workflow's name.
+pub fn names_a_file(text: &str) -> bool {
+    text.contains('/') || text.ends_with(".json") || Path::new(text).is_file()
+}
+
 /// Reads a workflow file: JSON holding a bare IR or a stored document (see
 /// [`WorkflowSource`]). The file is read like every file pflow is handed: only a regular
 /// file (symbolic links followed), at most [`MAX_DOCUMENT_BYTES`], JSON nesting bounded.

@@ -125,6 +125,41 @@ pub enum StoreError {
         /// What it is instead, and what it must be.
         reason: String,
     },
+    /// The bytes given as a bundle are not one this version reads (not JSON, nested too
+    /// deep, too large, not of the bundle format, or not well-formed); nothing was
+    /// written.
+    #[error("not a readable workflow bundle: {reason}")]
+    BadBundle {
+        /// What is wrong, with the place in the text when there is one.
+        reason: String,
+    },
+    /// The bundle is of a newer format version than this version reads; nothing was
+    /// written.
+    #[error(
+        "the bundle is of format version {version}, newer than the version {supported} this \
+         pflow reads"
+    )]
+    BundleTooNew {
+        /// The bundle's format version.
+        version: u64,
+        /// The newest format version this version reads.
+        supported: u64,
+    },
+    /// Workflows of a bundle would not be valid where they are imported (each with its
+    /// findings: validation, calls that neither the bundle nor the store resolves, call
+    /// cycles through both); nothing was written.
+    #[error("the bundle cannot be imported: {} invalid", quoted_invalid(workflows))]
+    InvalidBundle {
+        /// Each invalid workflow, in the order of the bundle, with its findings.
+        workflows: Vec<(WorkflowName, Diagnostics)>,
+    },
+    /// Workflows of a bundle are saved with different content, and the import was asked
+    /// to fail on a conflict; nothing was written.
+    #[error("the bundle conflicts with saved workflows of different content: {}", quoted(names))]
+    ImportConflicts {
+        /// The workflows in conflict, in the order of the bundle.
+        names: Vec<WorkflowName>,
+    },
     /// The filesystem failed to read or write.
     #[error("failed to {action} `{}`", path.display())]
     Io {
@@ -175,6 +210,14 @@ impl StoreError {
                  time instead"
                     .to_owned(),
             ),
+            StoreError::BundleTooNew { .. } => {
+                Some("import it with a newer pflow, or export it again with this one".to_owned())
+            }
+            StoreError::ImportConflicts { .. } => Some(
+                "skip them, or update them (each gets a new revision; its history keeps the old \
+                 one)"
+                    .to_owned(),
+            ),
             StoreError::Io { source, .. } => match source.kind() {
                 io::ErrorKind::StorageFull => Some("free some disk space and retry".to_owned()),
                 _ => None,
@@ -199,6 +242,12 @@ fn quoted(names: &[WorkflowName]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
+}
+
+/// `` `a` and `b` `` of the invalid workflows of a bundle.
+fn quoted_invalid(workflows: &[(WorkflowName, Diagnostics)]) -> String {
+    let names: Vec<WorkflowName> = workflows.iter().map(|(name, _)| name.clone()).collect();
+    quoted(&names)
 }
 
 fn summarize(diagnostics: &Diagnostics) -> String {

@@ -11,6 +11,7 @@ mod trash;
 use std::collections::HashMap;
 use std::io;
 use std::ops::ControlFlow;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pflow_fsio::{FileKind, ReadFileError};
 use pflow_ir::{Document, Timestamp, WorkflowName};
 
-use crate::index::{self, Fingerprint, Outcome, Record};
+use crate::index::{self, Fingerprint, IndexReader, Outcome, Record};
 use crate::vfs::{Fs, FsFile, RealFs};
 use crate::{
     History, Listed, Listing, Location, MAX_DOCUMENT_BYTES, Placed, Problem, PurgeFilter,
@@ -40,10 +41,12 @@ const INDEX_FILE: &str = ".index.json";
 const HISTORY_DIR: &str = ".history";
 /// Where deleted workflows go: `<name>@<deleted>[@<created>].json`.
 const TRASH_DIR: &str = ".trash";
-/// The largest index file read; a bigger one is ignored and rebuilt.
-const MAX_INDEX_BYTES: u64 = 256 * 1024 * 1024;
-/// From this index size on, the index is decoded while the directory is scanned.
-const PARALLEL_DECODE_BYTES: usize = 256 * 1024;
+/// From this many entries on, a second thread `lstat`s them while the listing parses.
+const STAT_AHEAD_MIN: usize = 2048;
+/// How many `lstat`s the second thread hands over at once, and how many such batches it
+/// may be ahead (the names it stats are held anyway; this bounds the metadata).
+const STAT_AHEAD_BATCH: usize = 512;
+const STAT_AHEAD_DEPTH: usize = 8;
 /// How many fresh temp names to try before giving up.
 const TEMP_ATTEMPTS: u32 = 16;
 
@@ -403,119 +406,297 @@ impl FsStore {
         }
     }
 
-    /// Builds the listing from a directory scan, reading only files the index cannot
-    /// vouch for, and refreshes the index when anything was read or removed.
-    fn list_indexed(&self) -> StoreResult<Listing> {
+    /// Streams the listing: the directory's names, sorted, merged with the index (read
+    /// one record at a time, in the same order); a file the index cannot vouch for is
+    /// read and parsed, and when anything was read or dropped a new index is written as
+    /// the merge goes (see docs/store.md, "The list index").
+    fn visit_indexed(&self, visit: &mut dyn FnMut(Listed) -> ControlFlow<()>) -> StoreResult<()> {
         let index_path = self.dir.join(INDEX_FILE);
+        let dir = match self.fs.open_dir(&self.dir) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_error("list", &self.dir, e)),
+        };
         // A damaged index is rebuilt; something other than a file in its place is left
         // alone, and the listing says so.
         let mut index_refused = None;
-        let index_bytes = match self.fs.read_file(&index_path, MAX_INDEX_BYTES) {
-            Ok((bytes, _)) => bytes,
+        let index_file = match self.fs.open_read(&index_path, u64::MAX) {
+            Ok((file, _)) => Some(file),
             Err(ReadFileError::NotRegular { kind }) => {
                 index_refused = Some(layout(&index_path, kind, "a regular file"));
-                Vec::new()
+                None
             }
-            Err(_) => Vec::new(),
+            Err(_) => None,
         };
-        let (entries, mut old) = self.scan_and_decode(&index_bytes);
-        drop(index_bytes);
-        let entries = match entries {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Listing::default()),
-            Err(e) => return Err(io_error("list", &self.dir, e)),
-        };
-        let old_len = old.len();
-        let mut listing = Listing::default();
-        let mut records: Vec<Record> = Vec::with_capacity(entries.len());
-        let mut to_read: Vec<(String, WorkflowName)> = Vec::new();
-        for entry in entries {
-            let Some(file) = entry.name.to_str() else {
-                let location = self.dir.join(&entry.name);
-                listing.problems.push(problem(&location, "file name is not valid UTF-8"));
-                continue;
+
+        // Only the names are held (one buffer), sorted by workflow name; every entry is
+        // looked at when the merge reaches it.
+        let mut names = Names::default();
+        let mut early_problems = Vec::new();
+        dir.names(&mut |name| {
+            if name.starts_with(b".") {
+                return;
+            }
+            let Ok(file) = std::str::from_utf8(name) else {
+                let location = self.dir.join(std::ffi::OsStr::from_bytes(name));
+                early_problems.push(problem(&location, "file name is not valid UTF-8"));
+                return;
             };
-            if file.starts_with('.') {
+            match unlistable_name(file) {
+                Some(reason) => early_problems.push(problem(&self.dir.join(file), &reason)),
+                None => names.push(stem(file)),
+            }
+        })
+        .map_err(|e| io_error("list", &self.dir, e))?;
+        names.sort();
+        for problem in early_problems {
+            if visit(Listed::Problem(problem)).is_break() {
+                return Ok(());
+            }
+        }
+
+        let merge = Merge {
+            store: self,
+            index: IndexReader::new(index_file),
+            index_path,
+            index_refused,
+            writer: None,
+            kept_until: IndexReader::records_start(),
+            kept: 0,
+        };
+        if names.spans.len() < STAT_AHEAD_MIN {
+            return self.merge(&names, merge, visit, &mut |file| dir.stat(file));
+        }
+        // A large directory: a second thread `lstat`s the entries in name order while
+        // this one parses the index and hands summaries to the visitor, so the system
+        // calls of the scan and the parsing overlap. Dropping the receiver (at the end,
+        // or when the visitor stops early) ends the thread.
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(STAT_AHEAD_DEPTH);
+            let (dir, names) = (&*dir, &names);
+            let spawned = std::thread::Builder::new().name("pflow-stat".to_owned()).spawn_scoped(
+                scope,
+                move || {
+                    let mut file = String::new();
+                    let mut batch = Vec::with_capacity(STAT_AHEAD_BATCH);
+                    for name in names.iter() {
+                        file.clear();
+                        file.push_str(name);
+                        file.push_str(".json");
+                        batch.push(dir.stat(file.as_bytes()));
+                        if batch.len() == STAT_AHEAD_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(STAT_AHEAD_BATCH));
+                            if sender.send(full).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    let _ = sender.send(batch);
+                },
+            );
+            match spawned {
+                // One answer per name, in the order the merge asks.
+                Ok(_) => {
+                    let mut ready = Vec::new().into_iter();
+                    self.merge(names, merge, visit, &mut |_| loop {
+                        if let Some(meta) = ready.next() {
+                            return meta;
+                        }
+                        match receiver.recv() {
+                            Ok(batch) => ready = batch.into_iter(),
+                            Err(_) => return Err(io::Error::other("the stat thread stopped")),
+                        }
+                    })
+                }
+                Err(_) => self.merge(names, merge, visit, &mut |file| dir.stat(file)),
+            }
+        })
+    }
+
+    /// The merge of the sorted `names` with the index: `stat` gives the `lstat` of each
+    /// name's file, called once per name, in order.
+    fn merge(
+        &self,
+        names: &Names,
+        mut merge: Merge<'_>,
+        visit: &mut dyn FnMut(Listed) -> ControlFlow<()>,
+        stat: &mut dyn FnMut(&[u8]) -> io::Result<pflow_fsio::FileMeta>,
+    ) -> StoreResult<()> {
+        let mut file = String::new();
+        for name in names.iter() {
+            // Records of files that are gone.
+            while merge.index.peek().is_some_and(|r| r.stem() < name) {
+                if let Some(problem) = merge.change()
+                    && visit(Listed::Problem(problem)).is_break()
+                {
+                    return Ok(());
+                }
+                merge.index.next();
+            }
+            let record = match merge.index.peek() {
+                Some(r) if r.stem() == name => merge.index.next(),
+                _ => None,
+            };
+            file.clear();
+            file.push_str(name);
+            file.push_str(".json");
+            let location = || self.dir.join(&file);
+            let meta = match stat(file.as_bytes()) {
+                Ok(meta) => meta,
+                // Deleted since the scan: it is simply not listed.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if record.is_some()
+                        && let Some(problem) = merge.change()
+                        && visit(Listed::Problem(problem)).is_break()
+                    {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    let reason = format!("cannot inspect: {e}");
+                    if report(&mut merge, record.is_some(), problem(&location(), &reason), visit) {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            };
+            if let Some(reason) = unlistable_meta(&meta) {
+                if report(&mut merge, record.is_some(), problem(&location(), &reason), visit) {
+                    return Ok(());
+                }
                 continue;
             }
-            if let Some(reason) = unlistable(file, &entry.meta) {
-                listing.problems.push(problem(&self.dir.join(file), &reason));
-                continue;
-            }
-            match old.remove(file) {
-                Some(record) if record.trusted && record.fp == Fingerprint::of(&entry.meta) => {
-                    records.push(record);
+            let mut entries: [Option<Listed>; 2] = [None, None];
+            match record {
+                Some((record, end)) if record.trusted && record.fp == Fingerprint::of(&meta) => {
+                    merge.keep(&record, end);
+                    entries[1] = Some(listed(&self.dir, record));
                 }
                 _ => {
-                    let name =
-                        WorkflowName::new(stem(file)).expect("unlistable() checked the name");
-                    to_read.push((file.to_owned(), name));
+                    entries[0] = merge.change().map(Listed::Problem);
+                    let name = WorkflowName::new(name).expect("the scan checked the name");
+                    entries[1] = merge.read(&file, &name);
+                }
+            }
+            for entry in entries.into_iter().flatten() {
+                if visit(entry).is_break() {
+                    return Ok(());
                 }
             }
         }
-        if !to_read.is_empty() || records.len() != old_len {
-            self.refresh(&mut listing, &mut records, to_read, &index_path, index_refused);
+        // Records of files that are gone, after the last name; and a damaged index.
+        if (merge.index.peek().is_some() || !merge.index.intact())
+            && let Some(problem) = merge.change()
+            && visit(Listed::Problem(problem)).is_break()
+        {
+            return Ok(());
         }
-        // Sorting the small records (the summaries stay boxed) by name puts the
-        // summaries in order as they are moved out.
-        records.sort_unstable_by(|a, b| stem(&a.file).cmp(stem(&b.file)));
-        for record in records {
-            match record.outcome {
-                Outcome::Summary(summary) => listing.workflows.push(*summary),
-                Outcome::Problem(reason) => {
-                    listing.problems.push(problem(&self.dir.join(&record.file), &reason));
-                }
-            }
-        }
-        listing.problems.sort_by(|a, b| a.location.cmp(&b.location));
-        Ok(listing)
+        merge.finish();
+        Ok(())
+    }
+}
+
+/// The names of a directory scan (workflow names, without `.json`), in one buffer.
+#[derive(Debug, Default)]
+struct Names {
+    bytes: String,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Names {
+    fn push(&mut self, name: &str) {
+        let start = u32::try_from(self.bytes.len()).expect("names fit in 4 GiB");
+        self.bytes.push_str(name);
+        let len = u32::try_from(name.len()).expect("a name is short");
+        self.spans.push((start, len));
     }
 
-    /// Scans the workflows directory and decodes the index; a large index is decoded on a
-    /// second thread while this one scans (the two take about as long for big stores).
-    fn scan_and_decode(
-        &self,
-        index_bytes: &[u8],
-    ) -> (io::Result<Vec<pflow_fsio::DirEntry>>, HashMap<String, Record>) {
-        if index_bytes.len() >= PARALLEL_DECODE_BYTES {
-            let parallel = std::thread::scope(|scope| {
-                let decoder = std::thread::Builder::new()
-                    .name("pflow-index".to_owned())
-                    .spawn_scoped(scope, || index::decode(index_bytes))
-                    .ok()?;
-                let entries = self.fs.scan_dir(&self.dir);
-                Some((entries, decoder.join().unwrap_or_default()))
-            });
-            if let Some(done) = parallel {
-                return done;
-            }
-        }
-        (self.fs.scan_dir(&self.dir), index::decode(index_bytes))
+    fn get(&self, (start, len): (u32, u32)) -> &str {
+        &self.bytes[start as usize..(start + len) as usize]
     }
 
-    /// Reads the files in `to_read`, adding their records (or their problems, when they
-    /// cannot be read at all), and writes the new index (best effort: it is a cache).
-    fn refresh(
-        &self,
-        listing: &mut Listing,
-        records: &mut Vec<Record>,
-        to_read: Vec<(String, WorkflowName)>,
-        index_path: &Path,
-        index_refused: Option<StoreError>,
-    ) {
-        // The reference time, on the filesystem's own clock and with its granularity,
-        // taken before any file is read: a file whose timestamps are older than this
-        // cannot change later without its timestamps changing too.
-        let temp = match index_refused {
+    fn sort(&mut self) {
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.sort_unstable_by(|a, b| self.get(*a).cmp(self.get(*b)));
+        self.spans = spans;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        self.spans.iter().map(|span| self.get(*span))
+    }
+}
+
+/// The state of one listing's merge of the directory with the index: what the new
+/// index (if one is needed) has been given so far.
+struct Merge<'s> {
+    store: &'s FsStore,
+    index: IndexReader,
+    index_path: PathBuf,
+    /// Why the index cannot be written (something else in its place), if so.
+    index_refused: Option<StoreError>,
+    /// The new index, once something changed: `None` before that, `Some(None)` when it
+    /// cannot be written.
+    writer: Option<Option<IndexWriter>>,
+    /// The end of the last record kept as it is, before anything changed.
+    kept_until: u64,
+    /// How many records were kept before anything changed.
+    kept: usize,
+}
+
+/// A new index being written into a temp file.
+struct IndexWriter {
+    temp: Temp,
+    /// The reference time T0: the temp file's mtime, taken before any file was read.
+    reference: Option<i64>,
+    records: usize,
+}
+
+impl Merge<'_> {
+    /// A record is kept as it is.
+    fn keep(&mut self, record: &Record, end: u64) {
+        if self.writer.is_none() {
+            self.kept_until = end;
+            self.kept += 1;
+        } else {
+            self.write(record);
+        }
+    }
+
+    /// Something differs from the index: from now on a new index is written. Creating
+    /// its temp file takes the reference time before any file is read. Returns the
+    /// problem to report when the index cannot be written because of the store's layout.
+    fn change(&mut self) -> Option<Problem> {
+        if self.writer.is_some() {
+            return None;
+        }
+        let temp = match self.index_refused.take() {
             Some(refused) => Err(refused),
-            None => self.new_temp(),
+            None => self.store.new_temp(),
         };
-        let mut temp = match temp {
-            Ok(temp) => Some(temp),
+        let mut report = None;
+        let writer = match temp {
+            Ok(mut temp) => {
+                let file = temp.file.as_mut().expect("a new temp file is open");
+                let reference = file.metadata().ok().map(|meta| meta.mtime_ns);
+                let copied = file.write_all(index::HEADER).and_then(|()| {
+                    self.index.copy(IndexReader::records_start(), self.kept_until, &mut |bytes| {
+                        file.write_all(bytes)
+                    })
+                });
+                match copied {
+                    Ok(()) => Some(IndexWriter { temp, reference, records: self.kept }),
+                    Err(_) => {
+                        self.store.discard(temp);
+                        None
+                    }
+                }
+            }
             // The index is a cache: without a usable temp directory, or with something
             // else in its place, it is not written, and the listing says why.
             Err(StoreError::Layout { location, reason }) => {
-                listing.problems.push(Problem {
+                report = Some(Problem {
                     location,
                     reason: format!("{reason}; the list index was not updated"),
                 });
@@ -523,41 +704,94 @@ impl FsStore {
             }
             Err(_) => None,
         };
-        let reference = temp
-            .as_ref()
-            .and_then(|t| t.file.as_ref())
-            .and_then(|f| f.metadata().ok())
-            .map(|meta| meta.mtime_ns);
-        for (file, name) in to_read {
-            let location = self.dir.join(&file);
-            let (bytes, meta) = match self.fs.read_file(&location, MAX_DOCUMENT_BYTES) {
-                Ok(read) => read,
-                // Deleted since the scan: it is simply not listed.
-                Err(e) if e.is_not_found() => continue,
-                Err(ReadFileError::Io(e)) => {
-                    let reason = format!("cannot read: {e}");
-                    listing.problems.push(problem(&location, &reason));
-                    continue;
-                }
-                Err(e) => {
-                    listing.problems.push(problem(&location, &e.to_string()));
-                    continue;
-                }
-            };
-            let outcome = match parse_document(&name, &bytes) {
-                Ok(doc) => Outcome::Summary(Box::new(Summary::of(&doc))),
-                Err(reason) => Outcome::Problem(reason),
-            };
-            let trusted = reference.is_some_and(|t0| meta.mtime_ns.max(meta.ctime_ns) < t0);
-            records.push(Record { file, fp: Fingerprint::of(&meta), trusted, outcome });
-        }
-        if let Some(mut temp) = temp.take() {
-            let file = temp.file.as_mut().expect("a new temp file is open");
-            let written = file.write_all(&index::encode(records));
-            if written.and_then(|()| self.fs.rename(&temp.path, index_path)).is_err() {
-                self.discard(temp);
+        self.writer = Some(writer);
+        report
+    }
+
+    /// Reads one file the index cannot vouch for: its summary or problem, recorded in the
+    /// new index (trusted only if its timestamps are older than the reference time).
+    fn read(&mut self, file: &str, name: &WorkflowName) -> Option<Listed> {
+        let store = self.store;
+        let location = store.dir.join(file);
+        let (bytes, meta) = match store.fs.read_file(&location, MAX_DOCUMENT_BYTES) {
+            Ok(read) => read,
+            // Deleted since the scan: it is simply not listed.
+            Err(e) if e.is_not_found() => return None,
+            Err(ReadFileError::Io(e)) => {
+                return Some(Listed::Problem(problem(&location, &format!("cannot read: {e}"))));
             }
+            Err(e) => return Some(Listed::Problem(problem(&location, &e.to_string()))),
+        };
+        let outcome = match parse_document(name, &bytes) {
+            Ok(doc) => Outcome::Summary(Box::new(Summary::of(&doc))),
+            Err(reason) => Outcome::Problem(reason),
+        };
+        let reference = self.writer.as_ref().and_then(|w| w.as_ref()).and_then(|w| w.reference);
+        let trusted = reference.is_some_and(|t0| meta.mtime_ns.max(meta.ctime_ns) < t0);
+        let record = Record { file: file.to_owned(), fp: Fingerprint::of(&meta), trusted, outcome };
+        self.write(&record);
+        Some(listed(&store.dir, record))
+    }
+
+    /// Adds `record` to the new index, if one is being written.
+    fn write(&mut self, record: &Record) {
+        let Some(Some(writer)) = &mut self.writer else { return };
+        let line = index::encode_record(record, writer.records == 0);
+        let file = writer.temp.file.as_mut().expect("a new temp file is open");
+        if file.write_all(&line).is_err() {
+            // A cache: give up on it, keep listing.
+            if let Some(Some(writer)) = self.writer.take() {
+                self.store.discard(writer.temp);
+            }
+            self.writer = Some(None);
+            return;
         }
+        writer.records += 1;
+    }
+
+    /// Publishes the new index, if one was written (best effort: it is a cache).
+    fn finish(mut self) {
+        let Some(Some(mut writer)) = self.writer.take() else { return };
+        let file = writer.temp.file.as_mut().expect("a new temp file is open");
+        let written = file.write_all(index::END);
+        if written.and_then(|()| self.store.fs.rename(&writer.temp.path, &self.index_path)).is_err()
+        {
+            self.store.discard(writer.temp);
+        }
+    }
+}
+
+impl Drop for Merge<'_> {
+    /// A listing stopped early leaves no half-written index behind.
+    fn drop(&mut self) {
+        if let Some(Some(writer)) = self.writer.take() {
+            self.store.discard(writer.temp);
+        }
+    }
+}
+
+/// Reports an entry that cannot be listed; when the index had a record of it, the index
+/// changes. Whether the visitor asked to stop.
+fn report(
+    merge: &mut Merge<'_>,
+    had_record: bool,
+    entry: Problem,
+    visit: &mut dyn FnMut(Listed) -> ControlFlow<()>,
+) -> bool {
+    if had_record
+        && let Some(problem) = merge.change()
+        && visit(Listed::Problem(problem)).is_break()
+    {
+        return true;
+    }
+    visit(Listed::Problem(entry)).is_break()
+}
+
+/// The entry a record stands for.
+fn listed(dir: &Path, record: Record) -> Listed {
+    match record.outcome {
+        Outcome::Summary(summary) => Listed::Workflow(*summary),
+        Outcome::Problem(reason) => Listed::Problem(problem(&dir.join(&record.file), &reason)),
     }
 }
 
@@ -566,15 +800,21 @@ fn stem(file: &str) -> &str {
     file.strip_suffix(".json").unwrap_or(file)
 }
 
-/// Why a directory entry cannot be a listed workflow, judged from its name and `lstat`
-/// alone; `None` when it must be read.
-fn unlistable(file: &str, meta: &pflow_fsio::FileMeta) -> Option<String> {
+/// Why a directory entry cannot be a listed workflow, judged from its name alone; `None`
+/// when it is `<valid name>.json`.
+fn unlistable_name(file: &str) -> Option<String> {
     let Some(stem) = file.strip_suffix(".json") else {
         return Some("not a workflow file (workflows are stored as `<name>.json`)".to_owned());
     };
     if let Err(e) = WorkflowName::new(stem) {
         return Some(format!("`{stem}` is not a valid workflow name: {}", e.problem()));
     }
+    None
+}
+
+/// Why a directory entry with a good name cannot be a listed workflow, judged from its
+/// `lstat` alone; `None` when it must be read.
+fn unlistable_meta(meta: &pflow_fsio::FileMeta) -> Option<String> {
     if meta.kind != FileKind::File {
         return Some(format!("not a regular file ({})", meta.kind.describe()));
     }
@@ -599,18 +839,7 @@ impl WorkflowStore for FsStore {
     }
 
     fn visit(&self, visit: &mut dyn FnMut(Listed) -> ControlFlow<()>) -> StoreResult<()> {
-        let listing = self.list_indexed()?;
-        let entries = listing.workflows.into_iter().map(Listed::Workflow);
-        for entry in entries.chain(listing.problems.into_iter().map(Listed::Problem)) {
-            if visit(entry).is_break() {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    fn list(&self) -> StoreResult<Listing> {
-        self.list_indexed()
+        self.visit_indexed(visit)
     }
 
     fn exists(&self, name: &WorkflowName) -> StoreResult<bool> {
@@ -689,7 +918,7 @@ impl Transaction for FsTransaction<'_> {
     }
 
     fn list(&mut self) -> StoreResult<Listing> {
-        self.store.list_indexed()
+        self.store.list()
     }
 
     fn trashed(&mut self, name: &WorkflowName) -> StoreResult<Vec<Trashed>> {

@@ -7,6 +7,7 @@
 //! in-memory store ([`MemoryStore`]) for tests and as the reference model. Both obey one
 //! conformance suite.
 
+mod bundle;
 mod calls;
 mod copy;
 mod error;
@@ -40,8 +41,13 @@ pub mod sim;
 #[doc(hidden)]
 pub mod testing;
 
+pub use bundle::{
+    BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, Bundle, BundledWorkflow, ExportOptions, ImportAction,
+    ImportOptions, ImportReport, Imported, MAX_BUNDLE_BYTES, MAX_BUNDLE_DEPTH, OnConflict,
+};
 pub use calls::{
-    Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, one_line, read_workflow_file,
+    Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, names_a_file, one_line,
+    read_workflow_file,
 };
 pub use copy::{CopiedLife, CopyConflict, CopyReport};
 pub use error::{StoreError, StoreResult};

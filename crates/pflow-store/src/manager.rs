@@ -523,7 +523,7 @@ impl WorkflowManager {
     }
 
     /// Fills in close existing names for a `WorkflowNotFound`.
-    fn with_suggestions(&self, error: StoreError) -> StoreError {
+    pub(crate) fn with_suggestions(&self, error: StoreError) -> StoreError {
         match error {
             StoreError::WorkflowNotFound { name, suggestions } if suggestions.is_empty() => {
                 let listing = self.store.list().unwrap_or_default();
@@ -554,8 +554,8 @@ impl WorkflowResolver for WorkflowManager {
     }
 }
 
-/// The body of [`WorkflowManager::save`], inside its transaction.
-fn save_in(
+/// The body of [`WorkflowManager::save`], inside its transaction (an import's writes too).
+pub(crate) fn save_in(
     txn: &mut dyn Transaction,
     name: &WorkflowName,
     ir: &ValidIr,
@@ -654,7 +654,7 @@ fn check_calls_in(txn: &mut dyn Transaction, name: &WorkflowName, ir: &ValidIr) 
 }
 
 /// The call findings of `ir` from `origin`, to be saved as `save_as` if given.
-fn call_findings(
+pub(crate) fn call_findings(
     lookup: &mut dyn Lookup,
     ir: &WorkflowIr,
     origin: &Origin,

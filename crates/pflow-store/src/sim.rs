@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use pflow_fsio::{DirEntry, FileKind, FileMeta, ReadFileError};
 
-use crate::vfs::{Fs, FsFile};
+use crate::vfs::{Fs, FsDir, FsFile, FsRead};
 
 /// What survives a simulated power loss besides data that was `fsync`ed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,6 +419,51 @@ impl State {
     }
 }
 
+/// A directory of [`SimFs`] opened for a listing: its entries as they were when opened.
+#[derive(Debug)]
+struct SimDir {
+    entries: Vec<DirEntry>,
+}
+
+impl FsDir for SimDir {
+    fn names(&self, each: &mut dyn FnMut(&[u8])) -> io::Result<()> {
+        for entry in &self.entries {
+            each(entry.name.as_encoded_bytes());
+        }
+        Ok(())
+    }
+
+    fn stat(&self, name: &[u8]) -> io::Result<FileMeta> {
+        self.entries
+            .iter()
+            .find(|e| e.name.as_encoded_bytes() == name)
+            .map(|e| e.meta)
+            .ok_or_else(|| errno(rustix::io::Errno::NOENT))
+    }
+}
+
+/// A file of [`SimFs`] opened for reading: its bytes as they were when opened.
+#[derive(Debug)]
+struct SimRead {
+    data: Vec<u8>,
+    position: usize,
+}
+
+impl FsRead for SimRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_at(buf, self.position as u64)?;
+        self.position += n;
+        Ok(n)
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
+        let n = buf.len().min(self.data.len() - start);
+        buf[..n].copy_from_slice(&self.data[start..start + n]);
+        Ok(n)
+    }
+}
+
 impl Fs for SimFs {
     fn metadata(&self, path: &Path) -> io::Result<FileMeta> {
         let mut state = self.state();
@@ -441,6 +486,22 @@ impl Fs for SimFs {
                 meta: state.meta(node),
             })
             .collect())
+    }
+
+    fn open_dir(&self, dir: &Path) -> io::Result<Box<dyn FsDir>> {
+        // One call, like a scan: the entries as they are now.
+        let entries = self.scan_dir(dir)?;
+        Ok(Box::new(SimDir { entries }))
+    }
+
+    fn open_read(
+        &self,
+        path: &Path,
+        limit: u64,
+    ) -> Result<(Box<dyn FsRead>, FileMeta), ReadFileError> {
+        // One call and one read: the bytes as they are now.
+        let (data, meta) = self.read_file(path, limit)?;
+        Ok((Box::new(SimRead { data, position: 0 }), meta))
     }
 
     fn read_file(&self, path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), ReadFileError> {

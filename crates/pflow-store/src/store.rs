@@ -320,6 +320,15 @@ pub struct Summary {
     pub inputs: Vec<InputSummary>,
     /// Its declared output names, in declaration order.
     pub outputs: Vec<String>,
+    /// The description of each output of `outputs`, in the same order (an empty string
+    /// for an output without one); empty when no output has a description, and in
+    /// summaries made before this field existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_descriptions: Vec<String>,
+    /// The node types its top-level nodes use, distinct and sorted (`shell`, `workflow`);
+    /// empty in summaries made before this field existed.
+    #[serde(default)]
+    pub nodes: Vec<String>,
     /// The saved workflows it calls by `workflow_name`.
     pub calls: Vec<String>,
     /// Its current revision.
@@ -338,6 +347,8 @@ impl Summary {
             description: doc.description.clone(),
             inputs: doc.ir.inputs.iter().map(|(name, spec)| InputSummary::of(name, spec)).collect(),
             outputs: outputs(&doc.ir.outputs),
+            output_descriptions: output_descriptions(&doc.ir.outputs),
+            nodes: node_types(&doc.ir),
             calls: pflow_ir::workflow_calls(&doc.ir),
             revision: doc.revision,
             created_at: doc.created_at,
@@ -350,6 +361,20 @@ fn outputs(outputs: &IndexMap<String, OutputSpec>) -> Vec<String> {
     outputs.keys().cloned().collect()
 }
 
+fn output_descriptions(outputs: &IndexMap<String, OutputSpec>) -> Vec<String> {
+    if outputs.values().all(|o| o.description.as_deref().unwrap_or("").is_empty()) {
+        return Vec::new();
+    }
+    outputs.values().map(|o| o.description.clone().unwrap_or_default()).collect()
+}
+
+fn node_types(ir: &pflow_ir::WorkflowIr) -> Vec<String> {
+    let mut types: Vec<String> = ir.nodes.iter().map(|n| n.ty.clone()).collect();
+    types.sort_unstable();
+    types.dedup();
+    types
+}
+
 /// One declared input, as listings show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputSummary {
@@ -360,11 +385,20 @@ pub struct InputSummary {
     pub ty: Option<ValueType>,
     /// Whether a caller must supply it.
     pub required: bool,
+    /// What it is (empty when not declared, and in summaries made before this field
+    /// existed).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
 }
 
 impl InputSummary {
     fn of(name: &str, spec: &InputSpec) -> InputSummary {
-        InputSummary { name: name.to_owned(), ty: spec.ty, required: spec.is_required() }
+        InputSummary {
+            name: name.to_owned(),
+            ty: spec.ty,
+            required: spec.is_required(),
+            description: spec.description.clone().unwrap_or_default(),
+        }
     }
 }
 

@@ -28,6 +28,19 @@ pub trait Fs: Send + Sync + fmt::Debug {
     /// but a directory) in place of `dir` is refused with `NotADirectory`, never followed.
     fn scan_dir(&self, dir: &Path) -> io::Result<Vec<DirEntry>>;
 
+    /// Opens a directory for a listing (a symbolic link in place of `dir` is refused with
+    /// `NotADirectory`, never followed): its names first, then each entry's `lstat`,
+    /// through the same open directory.
+    fn open_dir(&self, dir: &Path) -> io::Result<Box<dyn FsDir>>;
+
+    /// Opens a regular file of at most `limit` bytes to read it as a stream, with the
+    /// checks of [`Fs::read_file`]; returns it with the metadata of the open file.
+    fn open_read(
+        &self,
+        path: &Path,
+        limit: u64,
+    ) -> Result<(Box<dyn FsRead>, FileMeta), ReadFileError>;
+
     /// Reads a regular file of at most `limit` bytes without following a symbolic link or
     /// blocking on a FIFO or device (see [`pflow_fsio::read_regular_file`]);
     /// returns its bytes and the metadata of the open file.
@@ -66,6 +79,28 @@ pub trait Fs: Send + Sync + fmt::Debug {
     fn sync_dir(&self, path: &Path) -> io::Result<()>;
 }
 
+/// A directory opened by [`Fs::open_dir`].
+pub trait FsDir: Send + Sync + fmt::Debug {
+    /// Calls `each` with the name of every entry (without `.` and `..`).
+    fn names(&self, each: &mut dyn FnMut(&[u8])) -> io::Result<()>;
+    /// The `lstat` metadata of entry `name`; `NotFound` when it is gone.
+    fn stat(&self, name: &[u8]) -> io::Result<FileMeta>;
+}
+
+/// A file opened by [`Fs::open_read`].
+pub trait FsRead: Send + fmt::Debug {
+    /// Reads from the current position, like [`io::Read::read`].
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Reads at `offset` without moving the current position (`pread`).
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+impl io::Read for dyn FsRead + '_ {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        FsRead::read(self, buf)
+    }
+}
+
 /// An open file of an [`Fs`]. Dropping it closes it and releases its lock.
 pub trait FsFile: Send + fmt::Debug {
     /// Appends all of `data`.
@@ -91,6 +126,19 @@ impl Fs for RealFs {
 
     fn scan_dir(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
         pflow_fsio::scan_dir_nofollow(dir)
+    }
+
+    fn open_dir(&self, dir: &Path) -> io::Result<Box<dyn FsDir>> {
+        Ok(Box::new(RealDir(pflow_fsio::open_dir_nofollow(dir)?)))
+    }
+
+    fn open_read(
+        &self,
+        path: &Path,
+        limit: u64,
+    ) -> Result<(Box<dyn FsRead>, FileMeta), ReadFileError> {
+        let (file, meta) = pflow_fsio::open_regular_file(path, limit, false)?;
+        Ok((Box::new(RealRead(file)), meta))
     }
 
     fn read_file(&self, path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), ReadFileError> {
@@ -164,6 +212,34 @@ fn check_regular(file: &RealFile) -> io::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A directory of [`RealFs`] opened for a listing.
+#[derive(Debug)]
+struct RealDir(pflow_fsio::OpenDir);
+
+impl FsDir for RealDir {
+    fn names(&self, each: &mut dyn FnMut(&[u8])) -> io::Result<()> {
+        self.0.names(each)
+    }
+
+    fn stat(&self, name: &[u8]) -> io::Result<FileMeta> {
+        self.0.stat(name)
+    }
+}
+
+/// A file of [`RealFs`] opened for reading.
+#[derive(Debug)]
+struct RealRead(File);
+
+impl FsRead for RealRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        io::Read::read(&mut self.0, buf)
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(&self.0, buf, offset)
+    }
 }
 
 /// An open file of [`RealFs`].

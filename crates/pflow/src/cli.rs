@@ -129,6 +129,7 @@ pub(crate) enum Command {
     Nodes(commands::nodes::NodesArgs),
     Store(commands::store::StoreArgs),
     Completions(commands::completions::CompletionsArgs),
+    Mcp(commands::mcp::McpArgs),
     /// `pflow __complete …`, parsed apart by [`parse`] so that neither `--help`, the
     /// completion scripts nor docs/cli.md mention it.
     #[command(skip)]

@@ -69,8 +69,8 @@ by hand. A test (`clidoc::docs_cli_md_is_current`) fails when this file is out o
   (the document's by default). An invalid or taken name is explained under the prompt,
   which stays open for another try; Esc cancels. The workflow is written once, after the
   last answer, so Esc or Ctrl-C leaves nothing behind; Ctrl-C exits 130. The questions are
-  drawn on stderr and answered on the controlling terminal: inquire's crossterm backend
-  reads keys from stdin when it is a terminal and from `/dev/tty` otherwise, so
+  drawn on stderr and answered on the controlling terminal: keys are read (through
+  crossterm) from stdin when it is a terminal and from `/dev/tty` otherwise, so
   `cat flow.json | pflow run` in a terminal still asks. pflow never asks when stderr is not
   a terminal or there is no controlling terminal, after a failed run, for a saved
   workflow, or with `--no-save-prompt`; `--save NAME [--description TEXT]` saves without
@@ -83,10 +83,18 @@ by hand. A test (`clidoc::docs_cli_md_is_current`) fails when this file is out o
   `workflow save --name NAME` or any other command: the exit code says the value was
   wrong, not that the command line could not be parsed (exit 2 is kept for what clap
   refuses and for workflow inputs).
-- **The save prompt checks the name on Enter, not on each keystroke.** inquire's text
-  prompt (0.9) runs its validators only when the answer is submitted, and checking while
-  typing would need a prompt of our own; the check on Enter explains the problem under the
-  prompt and keeps it open, so the effect for the person typing is the same one step later.
+- **Every prompt edits its line as readline does** (the save prompt's three questions, the
+  delete and purge confirmations): Ctrl-A / Home and Ctrl-E / End move to the start and
+  the end, Ctrl-B / Left and Ctrl-F / Right by a character, Ctrl-U deletes to the start,
+  Ctrl-K to the end, Ctrl-W the word before the cursor (back to the previous space, as
+  readline's `unix-word-rubout`), Backspace / Ctrl-H and Delete / Ctrl-D a character;
+  Enter answers, Esc (or Ctrl-D on an empty line) gives the question up, Ctrl-C
+  interrupts. No other chord (Ctrl or Alt with a letter, a function key) types anything.
+  The prompts are pflow's own (`ask.rs`, `lineedit.rs`) on crossterm: inquire maps every
+  Ctrl+letter chord to the letter and has no hook to change it.
+- **The save prompt checks the name on Enter, not on each keystroke**: the check explains
+  the problem under the prompt and keeps it open, so the effect for the person typing is
+  the same one step later.
 
 ## Shell completion
 

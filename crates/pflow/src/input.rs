@@ -1,4 +1,5 @@
-//! Reading a workflow's JSON from a file named on the command line, or from stdin (`-`).
+//! Reading a workflow's JSON (or a bundle) from a file named on the command line, or from
+//! stdin (`-`).
 //!
 //! A named file must be a regular file (a FIFO, socket or device is refused without
 //! blocking on it) of at most [`MAX_INPUT_BYTES`], checked before anything is read; stdin
@@ -38,27 +39,38 @@ pub(crate) fn label(file: &Path) -> String {
 
 /// The bytes of `file` (stdin for `-`), at most [`MAX_INPUT_BYTES`].
 pub(crate) fn read_bytes(file: &Path) -> anyhow::Result<Vec<u8>> {
+    read_bytes_within(file, MAX_INPUT_BYTES, WORKFLOW_HINT)
+}
+
+/// What to say of a workflow file that is too large.
+const WORKFLOW_HINT: &str = "a workflow is a small JSON file; check that this is the right one";
+
+/// The bytes of `file` (stdin for `-`), at most `limit`, read as every input is; `hint`
+/// says what to do with a file that is larger.
+pub(crate) fn read_bytes_within(file: &Path, limit: u64, hint: &str) -> anyhow::Result<Vec<u8>> {
     let label = label(file);
     if is_stdin(file) {
         let mut bytes = Vec::new();
         std::io::stdin()
             .lock()
-            .take(MAX_INPUT_BYTES + 1)
+            .take(limit + 1)
             .read_to_end(&mut bytes)
             .with_context(|| format!("cannot read {label}"))?;
-        if bytes.len() as u64 > MAX_INPUT_BYTES {
-            return Err(too_large(&label, None).into());
+        if bytes.len() as u64 > limit {
+            return Err(too_large(&label, None, limit).hint(hint).into());
         }
         return Ok(bytes);
     }
-    pflow_fsio::read_regular_file_follow(file, MAX_INPUT_BYTES).map_err(|e| match e {
+    pflow_fsio::read_regular_file_follow(file, limit).map_err(|e| match e {
         ReadFileError::NotRegular { kind } => CliError::new(format!(
             "cannot read {label}: it is {}, not a regular file",
             kind.describe()
         ))
         .hint("give the path of a JSON file, or `-` to read stdin")
         .into(),
-        ReadFileError::TooLarge { size, .. } => too_large(&label, Some(size)).into(),
+        ReadFileError::TooLarge { size, .. } => {
+            too_large(&label, Some(size), limit).hint(hint).into()
+        }
         ReadFileError::Io(io) => anyhow::Error::new(io).context(format!("cannot read {label}")),
         other => anyhow::Error::new(other).context(format!("cannot read {label}")),
     })
@@ -71,13 +83,13 @@ pub(crate) fn read_json(file: &Path) -> anyhow::Result<Value> {
         .map_err(|e| CliError::new(format!("{} is not valid JSON: {e}", label(file))).into())
 }
 
-fn too_large(label: &str, size: Option<u64>) -> CliError {
-    let limit = MAX_INPUT_BYTES / (1024 * 1024);
+fn too_large(label: &str, size: Option<u64>, limit: u64) -> CliError {
+    let limit = limit / (1024 * 1024);
     let message = match size {
         Some(size) => {
             format!("{label} is too large: {size} bytes, more than the limit of {limit} MiB")
         }
         None => format!("{label} is too large: more than the limit of {limit} MiB"),
     };
-    CliError::new(message).hint("a workflow is a small JSON file; check that this is the right one")
+    CliError::new(message)
 }

@@ -1,9 +1,11 @@
 //! The `pflow` command: run JSON workflows and keep them by name.
 
+mod ask;
 mod cli;
 mod commands;
 mod exit;
 mod input;
+mod lineedit;
 mod output;
 mod progress;
 mod prompt;

@@ -160,6 +160,23 @@ impl Output {
         })
     }
 
+    /// Writes data to stdout as it is produced: `write` gets stdout behind a buffer and
+    /// writes as much as it likes, so a listing of any size never has to be held as one
+    /// string. Flushed at the end; failures map as for [`Output::data`] (a closed pipe is
+    /// [`StdoutError::Closed`]). `write` itself must not print anything else.
+    pub(crate) fn data_stream<T>(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+    ) -> Result<T, StdoutError> {
+        let stdout = io::stdout().lock();
+        let mut buffered = io::BufWriter::with_capacity(64 * 1024, stdout);
+        let result = write(&mut buffered).and_then(|value| buffered.flush().map(|()| value));
+        result.map_err(|err| match err.kind() {
+            io::ErrorKind::BrokenPipe => StdoutError::Closed,
+            _ => StdoutError::Write(err),
+        })
+    }
+
     /// Writes a message line to stderr (suppressed by `-q`).
     pub(crate) fn message(&self, text: &str) {
         if !self.quiet {

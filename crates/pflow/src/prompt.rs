@@ -1,10 +1,11 @@
 //! The save prompt: after a successful run of a workflow that is not saved, offer to keep
 //! it under a name (SPEC §7).
 //!
-//! The questions are drawn on stderr and answered on the terminal. inquire's crossterm
-//! backend reads keys from stdin when stdin is a terminal and from `/dev/tty` otherwise,
-//! so `echo '{…}' | pflow run` in a terminal can still ask; without a controlling
-//! terminal, or with stderr redirected, nothing is asked.
+//! The questions are drawn on stderr and answered on the terminal (`ask.rs`: keys are read
+//! from stdin when stdin is a terminal and from `/dev/tty` otherwise, so
+//! `echo '{…}' | pflow run` in a terminal can still ask; every answer is edited with the
+//! readline keys); without a controlling terminal, or with stderr redirected, nothing is
+//! asked.
 //!
 //! Questions, in order: *Save this workflow?* (default no); the name, checked against the
 //! naming rules and the saved names when Enter is pressed, with a free valid name from the
@@ -16,12 +17,10 @@
 use std::fs::OpenOptions;
 use std::io::IsTerminal;
 
-use inquire::ui::RenderConfig;
-use inquire::validator::Validation;
-use inquire::{Confirm, InquireError, Text};
 use pflow_ir::{ValidIr, WorkflowName};
 use pflow_store::{SaveMode, StoreError, WorkflowManager};
 
+use crate::ask::{self, AskError, Question};
 use crate::output::{Output, Style};
 use crate::report::CliError;
 
@@ -51,35 +50,39 @@ pub(crate) fn offer_save(
     unsaved: &Unsaved<'_>,
     out: &Output,
 ) -> anyhow::Result<()> {
-    if !out.is_colored() {
-        // `--color never` and `NO_COLOR` apply to the questions too.
-        inquire::set_global_render_config(RenderConfig::empty());
-    }
-    let wanted = Confirm::new("Save this workflow?")
-        .with_default(false)
-        .with_help_message("a saved workflow runs by name: `pflow run NAME`")
-        .prompt();
-    if !answered(wanted)?.unwrap_or(false) {
+    let colored = out.is_colored();
+    let save = Question {
+        message: "Save this workflow?",
+        help: Some("a saved workflow runs by name: `pflow run NAME`"),
+        default: None,
+        default_label: Some("(y/N)"),
+        colored,
+    };
+    if !answered(ask::confirm(&save, Some(false), "answer y or n"))?.flatten().unwrap_or(false) {
         out.message("not saved");
         return Ok(());
     }
     loop {
         let suggestion = free_name(manager, &unsaved.name_sources);
-        let Some(name) = answered(ask_name(manager, suggestion.as_ref()))? else {
+        let Some(name) = answered(ask_name(manager, suggestion.as_ref(), colored))?.flatten()
+        else {
             out.message("not saved");
             return Ok(());
         };
         let default = unsaved.description.clone().unwrap_or_default();
-        let mut question = Text::new("Description (optional):")
-            .with_help_message("one line saying what the workflow does; Enter to skip");
-        if !default.is_empty() {
-            question = question.with_default(&default);
-        }
-        let Some(description) = answered(question.prompt())? else {
+        let question = Question {
+            message: "Description (optional):",
+            help: Some("one line saying what the workflow does; Enter to skip"),
+            default: Some(default.as_str()).filter(|d| !d.is_empty()),
+            default_label: None,
+            colored,
+        };
+        let description = question.ask(|text| Ok((text.trim().to_owned(), text.to_owned())));
+        let Some(description) = answered(description)?.flatten() else {
             out.message("not saved");
             return Ok(());
         };
-        match manager.save(&name, unsaved.ir, Some(description.trim()), SaveMode::New) {
+        match manager.save(&name, unsaved.ir, Some(&description), SaveMode::New) {
             Ok(saved) => {
                 out.message(&format!("saved `{name}` (revision 1) to {}", saved.location));
                 out.message(&format!(
@@ -97,16 +100,23 @@ pub(crate) fn offer_save(
     }
 }
 
-/// Asks for the name; the validator explains a bad or taken name under the prompt.
+/// Asks for the name; a bad or taken name is explained under the prompt, which stays open.
 fn ask_name(
     manager: &WorkflowManager,
     suggestion: Option<&WorkflowName>,
-) -> Result<String, InquireError> {
-    let manager = manager.clone();
-    let validator = move |input: &str| {
+    colored: bool,
+) -> Result<Option<String>, AskError> {
+    let question = Question {
+        message: "Name:",
+        help: Some("lowercase words joined by dashes, like `fix-issue`"),
+        default: suggestion.map(WorkflowName::as_str),
+        default_label: None,
+        colored,
+    };
+    question.ask(|input| {
         let input = input.trim();
         if input.is_empty() {
-            return Ok(Validation::Invalid("a name is needed; Esc cancels".into()));
+            return Err("a name is needed; Esc cancels".to_owned());
         }
         match WorkflowName::new(input) {
             Err(e) => {
@@ -114,27 +124,17 @@ fn ask_name(
                 if let Some(better) = e.suggestion() {
                     message.push_str(&format!("; try `{better}`"));
                 }
-                Ok(Validation::Invalid(message.into()))
+                Err(message)
             }
             Ok(name) => match manager.exists(name.as_str()) {
-                Ok(false) => Ok(Validation::Valid),
-                Ok(true) => Ok(Validation::Invalid(
-                    format!("`{name}` is already saved; type another name, or Esc to cancel")
-                        .into(),
-                )),
+                Ok(true) => {
+                    Err(format!("`{name}` is already saved; type another name, or Esc to cancel"))
+                }
                 // The save reports a store that cannot be read, with its cause.
-                Err(_) => Ok(Validation::Valid),
+                Ok(false) | Err(_) => Ok((name.to_string(), name.to_string())),
             },
         }
-    };
-    let mut question = Text::new("Name:")
-        .with_help_message("lowercase words joined by dashes, like `fix-issue`")
-        .with_validator(validator);
-    let default = suggestion.map(WorkflowName::as_str);
-    if let Some(default) = default {
-        question = question.with_default(default);
-    }
-    question.prompt().map(|name| name.trim().to_owned())
+    })
 }
 
 /// The first valid name made from `sources` that is not saved yet (`name`, `name-2`, …).
@@ -146,13 +146,12 @@ fn free_name(manager: &WorkflowManager, sources: &[String]) -> Option<WorkflowNa
         .find(|candidate| matches!(manager.exists(candidate.as_str()), Ok(false)))
 }
 
-/// The answer, `None` when the person pressed Esc, an error for Ctrl-C (exit 130) or a
-/// terminal that failed.
-fn answered<T>(answer: Result<T, InquireError>) -> anyhow::Result<Option<T>> {
+/// The answer (`None` inside when the person pressed Esc), or an error for Ctrl-C (exit
+/// 130) or a terminal that failed.
+fn answered<T>(answer: Result<T, AskError>) -> anyhow::Result<Option<T>> {
     match answer {
         Ok(value) => Ok(Some(value)),
-        Err(InquireError::OperationCanceled) => Ok(None),
-        Err(InquireError::OperationInterrupted) => {
+        Err(AskError::Interrupted) => {
             Err(CliError::interrupted("interrupted: the workflow was not saved").into())
         }
         Err(e) => Err(CliError::new(format!("cannot ask whether to save the workflow: {e}"))

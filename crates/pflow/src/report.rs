@@ -255,6 +255,14 @@ fn store_hint(e: &StoreError) -> Option<String> {
         StoreError::Corrupt { workflow: None, .. } => {
             "repair or remove the file by hand; nothing else depends on it".to_owned()
         }
+        StoreError::ImportConflicts { .. } => "pass `--on-conflict skip` to leave them as they \
+                                               are, or `--on-conflict update` to make the \
+                                               bundle's content their new revision"
+            .to_owned(),
+        StoreError::InvalidBundle { .. } => "every problem is listed above; fix them where the \
+                                             bundle was exported, or save what it calls here \
+                                             first"
+            .to_owned(),
         StoreError::Layout { location, .. } => {
             format!("move `{location}` out of the way; pflow makes what it needs there again")
         }

@@ -85,6 +85,50 @@ fn discover_lists_node_types_and_saved_workflows_and_skips_the_corrupt_file() {
 }
 
 #[test]
+fn discover_with_a_query_ranks_node_types_and_workflows() {
+    let home = home();
+    let args =
+        ["context", "discover", "--query", "greet someone, then write a file", "--limit", "2"];
+    let run = home.run(args);
+    insta::assert_snapshot!(home.transcript(&run), @r#"
+        exit: 0
+        --- stdout
+        # Node types matching `greet someone, then write a file`
+
+        Use one as a node's `type`; ask for the planning context of the ones you choose to see their params and outputs.
+
+        - `write-file` (file): Write text to a file, creating its parent directories
+        - `move-file` (file): Move or rename a file, creating the destination's parents
+
+        # Saved workflows matching `greet someone, then write a file`
+
+        Call one from a node of type `workflow` with `params.workflow_name`; pass its inputs in `params.param_mapping` (`?` marks an optional input). Most relevant first.
+
+        - `greet` (workflow): Greets someone by name.
+          inputs: who?, loud
+
+        (1 of 1 matching, 2 saved workflows searched.)
+
+        (1 saved workflow entry could not be read and was not searched.)
+        --- stderr
+        warning: skipped [HOME]/workflows/broken.json: invalid JSON at line 1, column 14: EOF while parsing a string
+    "#);
+    // The same bytes every time.
+    assert_eq!(home.run(args).stdout, run.stdout);
+    let json: Value = serde_json::from_str(
+        &home.run(["context", "discover", "--query", "greetings", "--json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(json["workflows"][0]["name"], "greet", "{json:#}");
+    assert!(json["workflows"][0]["score"].as_f64().unwrap() > 0.0, "{json:#}");
+    let none = home.run(["context", "discover", "--query", "kubernetes"]);
+    assert_eq!(none.code, 0, "{}", none.transcript());
+    assert!(none.stdout.contains("None of the 2 saved workflows matches."), "{}", none.stdout);
+    let usage = home.run(["context", "discover", "--limit", "3"]);
+    assert_eq!(usage.code, 2, "{}", usage.transcript());
+}
+
+#[test]
 fn discover_json_has_the_same_content() {
     let home = home();
     let run = home.run(["context", "discover", "--json"]);

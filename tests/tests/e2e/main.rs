@@ -1,10 +1,14 @@
 //! End-to-end tests: the real `pflow` binary (and small helper binaries) run as child
 //! processes, each test with its own temporary pflow home.
 
+mod bundle;
 mod context;
+mod discovery;
 mod hostile_text;
+mod mcp;
 mod nested;
 mod pg_support;
+mod prompt_keys;
 mod prompt_progress;
 mod prompt_pty;
 mod prompt_save;

@@ -292,6 +292,13 @@ fn nesting_deeper_than_max_depth_fails() {
         "nodes": [{"id": "c", "type": "workflow", "params": {"workflow_ir": {"ir_version": "0.1.0",
             "nodes": [{"id": "e", "type": "echo"}]}, "max_depth": "${depth}"}}]})));
     assert_eq!(err.to_string(), "c: param `max_depth` must be at most 64, found `65`");
+    // A whole number written with a fraction is the integer validation accepts.
+    let whole = json!({"ir_version": "0.1.0", "nodes": [{"id": "c", "type": "workflow",
+        "params": {"workflow_ir": {"ir_version": "0.1.0",
+            "nodes": [{"id": "e", "type": "echo", "params": {"message": "in"}}]}, "max_depth": 1.0}}]});
+    let checked = pflow_ir::validate_value(&whole, Some(&pflow_exec::builtin_catalog()));
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics());
+    assert_eq!(outputs(run(whole)), json!({"message": "in"}));
 }
 
 /// A workflow whose single node calls `callee` by name.

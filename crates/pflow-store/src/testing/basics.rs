@@ -30,7 +30,7 @@ pub(super) const CASES: &[Case] = &[
 
 /// A valid IR nested exactly `levels` deep: the root, `nodes`, the node and `params` are
 /// four levels, and the rest are arrays in one param.
-fn nested_ir(levels: usize) -> pflow_ir::WorkflowIr {
+pub(super) fn nested_ir(levels: usize) -> pflow_ir::WorkflowIr {
     let mut deep = serde_json::json!(1);
     for _ in 0..levels - 4 {
         deep = serde_json::json!([deep]);

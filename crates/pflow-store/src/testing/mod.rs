@@ -26,6 +26,7 @@
 //! [`WorkflowManager`]: crate::WorkflowManager
 
 mod basics;
+mod bundles;
 mod calls;
 mod copy;
 mod history;
@@ -144,9 +145,16 @@ macro_rules! case {
 use case;
 
 fn all_cases() -> Vec<Case> {
-    let cases =
-        [basics::CASES, history::CASES, calls::CASES, rules::CASES, primitives::CASES, copy::CASES]
-            .concat();
+    let cases = [
+        basics::CASES,
+        history::CASES,
+        calls::CASES,
+        rules::CASES,
+        primitives::CASES,
+        bundles::CASES,
+        copy::CASES,
+    ]
+    .concat();
     let mut names = HashSet::new();
     for case in &cases {
         assert!(names.insert(case.name), "two conformance cases are named `{}`", case.name);

@@ -100,6 +100,25 @@ fn only_changed_files_are_read_again() {
     let listing = descriptions(&*store);
     assert_eq!(sim.reads() - reads, 2, "the index and c.json");
     assert_eq!(listing[2], ("c".to_owned(), "description 7".to_owned()));
+    // The index rewritten by that listing (records before `c` copied as they were, the
+    // rest written anew) is whole: the next listing reads only it, and lists the same.
+    let reads = sim.reads();
+    assert_eq!(descriptions(&*store), listing);
+    assert_eq!(sim.reads() - reads, 1, "only the rewritten index");
+    // So is one rewritten because the first or the last file changed, or one was removed.
+    for (name, n) in [("a", 8), ("e", 9)] {
+        sim.plant_file(&file_of(home, name), doc(name, n).to_pretty_json().as_bytes());
+        descriptions(&*store);
+        let reads = sim.reads();
+        let listing = descriptions(&*store);
+        assert_eq!(sim.reads() - reads, 1, "only the index after `{name}` changed");
+        assert!(listing.contains(&(name.to_owned(), format!("description {n}"))), "{listing:?}");
+    }
+    sim.remove_raw(&file_of(home, "b"));
+    assert_eq!(descriptions(&*store).len(), 4);
+    let reads = sim.reads();
+    assert_eq!(descriptions(&*store).len(), 4);
+    assert_eq!(sim.reads() - reads, 1, "only the index after `b` was removed");
 }
 
 #[test]
@@ -116,7 +135,7 @@ fn a_damaged_index_is_rebuilt() {
         assert_eq!(descriptions(&*store), expected);
         let rebuilt: serde_json::Value =
             serde_json::from_slice(&fs::read(index_path(home)).unwrap()).unwrap();
-        assert_eq!(rebuilt["format"], 2);
+        assert_eq!(rebuilt["format"], 4);
     }
     // An index from another format is ignored.
     fs::write(index_path(home), br#"{"format": 99, "records": []}"#).unwrap();
@@ -197,8 +216,9 @@ fn listing_a_missing_home_creates_nothing() {
     assert!(!dir.path().join("nowhere").exists());
 }
 
-/// A store large enough for its index to be decoded on a second thread while the
-/// directory is scanned (an index over 256 KiB) behaves the same.
+/// A store large enough for its index (over 256 KiB) to be read in several buffers of
+/// the streamed merge behaves the same, also when a change in the middle makes the
+/// listing copy the records before it and rewrite the rest.
 #[test]
 fn a_large_index_is_validated_the_same_way() {
     let backend = Backend::fs();

@@ -6,6 +6,7 @@
 // The reliability checklist asks tests to report their counts.
 #![allow(clippy::print_stdout)]
 
+mod bundle;
 mod calls;
 mod common;
 mod concurrency;

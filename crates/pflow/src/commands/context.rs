@@ -31,9 +31,18 @@ enum ContextCommand {
 
 /// Every node type (by category) and every saved workflow, one or two lines each
 ///
-/// Saved entries that cannot be read are reported on stderr and left out.
+/// With `--query`, only the node types and saved workflows that best match TEXT, most
+/// relevant first (stemming, one typo in a word of five letters or more, stop words
+/// ignored): the context for a library too large to list whole. Saved entries that
+/// cannot be read are reported on stderr and left out.
 #[derive(Debug, Args)]
 struct DiscoverArgs {
+    /// Show only the best matches of TEXT, most relevant first
+    #[arg(long, value_name = "TEXT")]
+    query: Option<String>,
+    /// How many node types and workflows to show with --query
+    #[arg(long, value_name = "N", requires = "query", default_value_t = pflow_context::DEFAULT_LIMIT)]
+    limit: usize,
     /// Print the same content as JSON
     #[arg(long)]
     json: bool,
@@ -73,6 +82,17 @@ fn discover(
     manager: &WorkflowManager,
     out: &Output,
 ) -> Outcome {
+    if let Some(query) = &args.query {
+        let context = pflow_context::discover_query(catalog, manager, query, args.limit)?;
+        crate::commands::warn_skipped(out, &context.skipped);
+        if args.json {
+            let json = serde_json::to_string_pretty(&context).expect("a context serializes");
+            out.data(&json)?;
+        } else {
+            out.data(&context.to_markdown())?;
+        }
+        return Ok(exit::SUCCESS);
+    }
     let context = pflow_context::discover(catalog, manager)?;
     crate::commands::warn_skipped(out, &context.skipped);
     if args.json {

@@ -2,6 +2,7 @@
 
 pub(crate) mod completions;
 pub(crate) mod context;
+pub(crate) mod mcp;
 pub(crate) mod nodes;
 pub(crate) mod run;
 pub(crate) mod store;
@@ -38,6 +39,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Outcome {
         Command::Validate(args) => validate::run(args, &cli.global, out),
         Command::Workflow(args) => workflow::run(args, &cli.global, out),
         Command::Context(args) => context::run(args, &cli.global, out),
+        Command::Mcp(args) => mcp::run(args, &cli.global, out),
         Command::Nodes(args) => nodes::run(args, out),
         Command::Store(args) => store::run(args, &cli.global, out),
         Command::Completions(args) => completions::run(&args, out),

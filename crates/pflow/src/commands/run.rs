@@ -266,7 +266,7 @@ fn target_and_inputs(first: Option<String>, mut rest: Vec<String>) -> (Target, V
         rest.insert(0, first);
         return (Target::Stdin, rest);
     }
-    if exists || first.contains('/') || first.ends_with(".json") {
+    if pflow_store::names_a_file(&first) {
         (Target::File(PathBuf::from(first)), rest)
     } else {
         (Target::Saved(first), rest)

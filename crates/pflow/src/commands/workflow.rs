@@ -1,5 +1,5 @@
 //! `pflow workflow`: save, list, show, delete and locate saved workflows; their history
-//! and the trash.
+//! and the trash; bundles to share them.
 //!
 //! Each subcommand lives in its own file under `workflow/`; this module only dispatches.
 //! They all speak to the store through the
@@ -7,7 +7,9 @@
 //! opens, so `--home` and `PFLOW_HOME` apply to all.
 
 mod delete;
+mod export;
 mod history;
+mod import;
 mod list;
 mod path;
 mod restore;
@@ -21,7 +23,8 @@ use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
 use crate::output::Output;
 
-/// Save, list, show and delete workflows kept by name; see their history and the trash
+/// Save, list, show and delete workflows kept by name; see their history and the trash;
+/// share them as bundles
 #[derive(Debug, Args)]
 pub(crate) struct WorkflowArgs {
     #[command(subcommand)]
@@ -38,6 +41,8 @@ enum WorkflowCommand {
     History(history::HistoryArgs),
     Restore(restore::RestoreArgs),
     Trash(trash::TrashArgs),
+    Export(export::ExportArgs),
+    Import(import::ImportArgs),
 }
 
 /// Runs a `pflow workflow` subcommand.
@@ -52,5 +57,7 @@ pub(crate) fn run(args: WorkflowArgs, global: &GlobalArgs, out: &Output) -> Outc
         WorkflowCommand::History(args) => history::run(args, &manager, out),
         WorkflowCommand::Restore(args) => restore::run(args, &manager, out),
         WorkflowCommand::Trash(args) => trash::run(args, &manager, out),
+        WorkflowCommand::Export(args) => export::run(args, &manager, out),
+        WorkflowCommand::Import(args) => import::run(args, &manager, out),
     }
 }

@@ -234,7 +234,8 @@ fn list_json_is_an_array_of_summaries() {
               {
                 "name": "issue_number",
                 "type": "string",
-                "required": true
+                "required": true,
+                "description": "GitHub issue number"
               },
               {
                 "name": "repo",
@@ -244,6 +245,12 @@ fn list_json_is_an_array_of_summaries() {
             ],
             "outputs": [
               "message"
+            ],
+            "output_descriptions": [
+              "What was said"
+            ],
+            "nodes": [
+              "echo"
             ],
             "calls": [],
             "revision": 1,
@@ -255,6 +262,9 @@ fn list_json_is_an_array_of_summaries() {
             "description": "",
             "inputs": [],
             "outputs": [],
+            "nodes": [
+              "echo"
+            ],
             "calls": [],
             "revision": 1,
             "created_at": "[TIME]",
@@ -263,6 +273,98 @@ fn list_json_is_an_array_of_summaries() {
         ]
         --- stderr
         "#);
+}
+
+#[test]
+fn list_query_ranks_by_relevance() {
+    let sandbox = with_two_saved();
+    // Stemmed, with a typo, stop words ignored; `fix-issue` matches, `hello` does not.
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--query", "how do I fix githb issues?"]), @r#"
+        exit: 0
+        --- stdout
+        NAME       DESCRIPTION                         INPUTS
+        fix-issue  Fixes GitHub issues and creates PR  issue_number, repo?
+        --- stderr
+    "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--query", "greeting", "--json"]), @r#"
+        exit: 0
+        --- stdout
+        []
+        --- stderr
+        no saved workflow matches `greeting` (2 saved)
+    "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--query", "helo-wrld"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        no saved workflow matches `helo-wrld` (2 saved)
+        hint: the closest names are `hello`
+    "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--query", "the of"]), @r#"
+        exit: 0
+        --- stdout
+        --- stderr
+        nothing to search for in `the of`: it has no word that is not a stop word (`the`, `my`, `how`, …)
+    "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--query", "issue", "--limit", "1", "--json"]), @r#"
+        exit: 0
+        --- stdout
+        [
+          {
+            "score": 0.5238903108883308,
+            "name": "fix-issue",
+            "description": "Fixes GitHub issues and creates PR",
+            "inputs": [
+              {
+                "name": "issue_number",
+                "type": "string",
+                "required": true,
+                "description": "GitHub issue number"
+              },
+              {
+                "name": "repo",
+                "type": "string",
+                "required": false
+              }
+            ],
+            "outputs": [
+              "message"
+            ],
+            "output_descriptions": [
+              "What was said"
+            ],
+            "nodes": [
+              "echo"
+            ],
+            "calls": [],
+            "revision": 1,
+            "created_at": "[TIME]",
+            "updated_at": "[TIME]"
+          }
+        ]
+        --- stderr
+    "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "fix", "--query", "issue"]), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: the argument '[FILTER]...' cannot be used with '--query <TEXT>'
+
+        Usage: pflow workflow list <FILTER>...
+
+        For more information, try '--help'.
+    "#);
+    assert_snapshot!(sandbox.run(&["workflow", "list", "--limit", "1"]), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: the following required arguments were not provided:
+          --query <TEXT>
+
+        Usage: pflow workflow list --query <TEXT> --limit <N> [FILTER]...
+
+        For more information, try '--help'.
+    "#);
 }
 
 #[test]
@@ -298,6 +400,9 @@ fn list_reports_unreadable_entries_on_stderr() {
             "description": "",
             "inputs": [],
             "outputs": [],
+            "nodes": [
+              "echo"
+            ],
             "calls": [],
             "revision": 1,
             "created_at": "[TIME]",

@@ -4,9 +4,9 @@
 use std::io::IsTerminal;
 
 use clap::Args;
-use inquire::InquireError;
 use pflow_store::{IfCalled, WorkflowManager};
 
+use crate::ask::{self, AskError, Question};
 use crate::commands::Outcome;
 use crate::exit;
 use crate::output::Output;
@@ -36,7 +36,7 @@ pub(super) fn run(args: DeleteArgs, manager: &WorkflowManager, out: &Output) -> 
     // itself checks again, in the same transaction as it deletes.
     let callers = manager.check_delete(name, if_called)?;
     let question = format!("Delete workflow `{name}`? [y/N]");
-    if !args.yes && !confirm(&question, &format!("delete `{name}`"), "delete")? {
+    if !args.yes && !confirm(&question, &format!("delete `{name}`"), "delete", out)? {
         out.message(&format!("kept `{name}`"));
         return Ok(exit::SUCCESS);
     }
@@ -58,7 +58,12 @@ pub(super) fn run(args: DeleteArgs, manager: &WorkflowManager, out: &Output) -> 
 
 /// Asks `question` on the terminal; refuses to `action` when there is none (`verb` names
 /// the action in the hint).
-pub(super) fn confirm(question: &str, action: &str, verb: &str) -> anyhow::Result<bool> {
+pub(super) fn confirm(
+    question: &str,
+    action: &str,
+    verb: &str,
+    out: &Output,
+) -> anyhow::Result<bool> {
     // The prompt is drawn on stderr and read from stdin: both must be a terminal, or a
     // script could hang or answer by accident.
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
@@ -68,21 +73,19 @@ pub(super) fn confirm(question: &str, action: &str, verb: &str) -> anyhow::Resul
         .hint(format!("pass `--yes` to {verb} without asking"))
         .into());
     }
-    // The default ("no") is spelled in the question and applied by the parser: inquire
-    // would print a default value in parentheses.
-    let answer = inquire::Confirm::new(question)
-        .with_parser(&|answer| match answer.trim().to_lowercase().as_str() {
-            "" | "n" | "no" => Ok(false),
-            "y" | "yes" => Ok(true),
-            _ => Err(()),
-        })
-        .with_error_message("answer y or n")
-        .prompt();
-    match answer {
-        Ok(yes) => Ok(yes),
+    // The default ("no") is spelled in the question and applied on an empty answer.
+    let question = Question {
+        message: question,
+        help: None,
+        default: None,
+        default_label: None,
+        colored: out.is_colored(),
+    };
+    match ask::confirm(&question, Some(false), "answer y or n") {
+        Ok(Some(yes)) => Ok(yes),
         // Escape means "no"; Ctrl-C means stop.
-        Err(InquireError::OperationCanceled) => Ok(false),
-        Err(InquireError::OperationInterrupted) => {
+        Ok(None) => Ok(false),
+        Err(AskError::Interrupted) => {
             Err(CliError::new("interrupted").code(exit::INTERRUPTED).into())
         }
         Err(e) => Err(CliError::new(format!("cannot ask for confirmation: {e}"))

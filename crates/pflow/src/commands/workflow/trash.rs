@@ -126,7 +126,7 @@ fn purge(args: PurgeArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
         what.push_str(&format!(" deleted more than {days} days ago"));
     }
     let question = format!("Delete {what} for good? [y/N]");
-    if !args.yes && !super::delete::confirm(&question, "purge the trash", "purge")? {
+    if !args.yes && !super::delete::confirm(&question, "purge the trash", "purge", out)? {
         out.message("kept the trash as it is");
         return Ok(exit::SUCCESS);
     }
