@@ -3,7 +3,8 @@ Python `mcp` SDK (pinned to 2.3.0 by `cargo xtask ci`).
 
 usage: scenarios.py SCENARIO
 environment: PFLOW_BIN (the pflow binary), PFLOW_HOME (a fresh pflow home), WORK (a
-scratch directory). Each scenario asserts what must hold and exits non-zero with a
+scratch directory), and PFLOW_STORE when the server is to serve another store (a fresh
+PostgreSQL library). Each scenario asserts what must hold and exits non-zero with a
 traceback when something does not; the Rust tests in tests/tests/e2e/mcp/ run them.
 """
 
@@ -23,6 +24,8 @@ WORK = Path(os.environ["WORK"])
 
 def server():
     env = {"PFLOW_HOME": HOME, "PATH": os.environ.get("PATH", ""), "NO_COLOR": "1"}
+    if "PFLOW_STORE" in os.environ:
+        env["PFLOW_STORE"] = os.environ["PFLOW_STORE"]
     return StdioServerParameters(command=os.environ["PFLOW_BIN"], args=["mcp", "serve"], env=env)
 
 

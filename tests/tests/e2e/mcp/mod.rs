@@ -1,7 +1,9 @@
 //! `pflow mcp serve` as a real process: driven by a third-party MCP client (the Python
-//! `mcp` SDK, `client.rs`) and by raw JSON-RPC lines written to its stdin (`raw.rs`).
+//! `mcp` SDK, `client.rs`; the same scenarios on a PostgreSQL store, `postgres.rs`) and by
+//! raw JSON-RPC lines written to its stdin (`raw.rs`).
 
 mod client;
+mod postgres;
 mod raw;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +36,11 @@ struct Scenario {
 /// Runs the scenario `name` of tests/mcp/scenarios.py against a server on `home`; fails
 /// the test with the client's output when the scenario fails.
 fn scenario(name: &str, home: &TestHome) -> Scenario {
+    scenario_on(name, home, None)
+}
+
+/// [`scenario`], with the server serving `store` (`PFLOW_STORE`) instead of the home's.
+fn scenario_on(name: &str, home: &TestHome, store: Option<&str>) -> Scenario {
     let work = tempfile::tempdir().expect("a scratch directory");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp/scenarios.py");
     let output = Command::new(python())
@@ -44,6 +51,7 @@ fn scenario(name: &str, home: &TestHome) -> Scenario {
         .env("PFLOW_BIN", pflow_bin())
         .env("PFLOW_HOME", home.path())
         .env("WORK", work.path())
+        .envs(store.map(|uri| ("PFLOW_STORE", uri)))
         .output()
         .expect("start the Python MCP client");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
