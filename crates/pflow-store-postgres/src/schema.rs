@@ -31,12 +31,18 @@ const MIGRATIONS: &[Migration] = &[Migration {
 /// Brings the tables of the connection's current schema to [`SCHEMA_VERSION`] and gives
 /// it; refuses a newer schema without writing anything.
 ///
+/// `tables` is whether the session found `pflow_schema` in its schema when it opened
+/// ([`TABLES_EXIST`], asked together with the schema's name to save a round trip).
 /// Reading the version takes no lock, so a store that is up to date costs one query and a
 /// read-only role can use it. Otherwise each migration runs in its own transaction under
 /// the library's lock, reading the version again first: whoever comes second finds the
 /// work done.
-pub(crate) fn migrate(client: &mut postgres::Client, lock_key: i32) -> Result<u32, Fail> {
-    let found = version(client)?;
+pub(crate) fn migrate(
+    client: &mut postgres::Client,
+    lock_key: i32,
+    tables: bool,
+) -> Result<u32, Fail> {
+    let found = if tables { stored_version(client)? } else { 0 };
     refuse_newer(found)?;
     if found == SCHEMA_VERSION {
         return Ok(found);
@@ -74,16 +80,19 @@ pub(crate) fn lock(tx: &mut impl GenericClient, lock_key: i32) -> Result<(), Fai
 /// none yet. Tables of the same names in another schema of the `search_path` are not
 /// looked at.
 pub(crate) fn version(client: &mut impl GenericClient) -> Result<u32, Fail> {
-    let exists: bool = client
-        .query_typed_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables \
-             WHERE schemaname = current_schema() AND tablename = 'pflow_schema')",
-            &[],
-        )?
-        .get(0);
+    let exists: bool = client.query_typed_one(&format!("SELECT {TABLES_EXIST}"), &[])?.get(0);
     if !exists {
         return Ok(0);
     }
+    stored_version(client)
+}
+
+/// Whether the connection's current schema holds the version table, as an SQL expression.
+pub(crate) const TABLES_EXIST: &str = "EXISTS (SELECT 1 FROM pg_catalog.pg_tables \
+     WHERE schemaname = current_schema() AND tablename = 'pflow_schema')";
+
+/// The highest version recorded in the version table, which exists.
+fn stored_version(client: &mut impl GenericClient) -> Result<u32, Fail> {
     let version: Option<i32> =
         client.query_typed_one("SELECT max(version) FROM pflow_schema", &[])?.get(0);
     Ok(version.map_or(0, |v| u32::try_from(v).unwrap_or(0)))

@@ -49,8 +49,13 @@ impl Session {
     /// Connects, finds the current schema, and creates or upgrades the tables.
     pub(crate) fn open(uri: &StoreUri) -> Result<Session, Fail> {
         let mut client = connect(uri)?;
-        let row =
-            client.query_typed_one("SELECT current_schema(), hashtext(current_schema())", &[])?;
+        let row = client.query_typed_one(
+            &format!(
+                "SELECT current_schema(), hashtext(current_schema()), {}",
+                schema::TABLES_EXIST
+            ),
+            &[],
+        )?;
         let schema: Option<String> = row.get(0);
         let Some(schema) = schema else {
             return Err(Fail::Found(PgError::new(
@@ -60,7 +65,7 @@ impl Session {
             )));
         };
         let lock_key: i32 = row.get(1);
-        let version = schema::migrate(&mut client, lock_key)?;
+        let version = schema::migrate(&mut client, lock_key, row.get(2))?;
         Ok(Session { client, schema, lock_key, version })
     }
 }
