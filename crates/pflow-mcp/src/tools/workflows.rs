@@ -50,8 +50,11 @@ pub(crate) struct ListArgs {
 pub(crate) struct ListOut {
     /// This page of workflows, sorted by name (with `query`: most relevant first).
     workflows: Vec<WorkflowBrief>,
-    /// How many saved workflows match, on every page.
-    total: usize,
+    /// With `query`: how many saved workflows matched at all, on every page. Without it the
+    /// listing stops where the page ends, so the matches are not counted (`next_cursor`
+    /// says whether there are more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<usize>,
     /// With `query`, when nothing matches: the saved names closest to it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     closest: Vec<String>,
@@ -144,8 +147,10 @@ pub(crate) fn list(library: &Library, args: ListArgs) -> ToolResult {
     let filter = words(args.filter_pattern.as_deref());
     let limit = limit as usize;
     let mut page = Vec::with_capacity(limit.min(64));
-    let (mut total, mut skipped, mut more) = (0, 0, false);
-    // The listing streams in name order; a page keeps the matches after the cursor.
+    let (mut skipped, mut more) = (0, false);
+    // The listing streams in name order; a page keeps the matches after the cursor and
+    // the listing stops at the first match past the page, so a page of a large library
+    // costs what its first entries cost, not the whole library.
     library
         .manager
         .store()
@@ -153,17 +158,13 @@ pub(crate) fn list(library: &Library, args: ListArgs) -> ToolResult {
             match entry {
                 Listed::Problem(_) => skipped += 1,
                 Listed::Workflow(summary) => {
-                    if pflow_context::matches_words(&summary, &filter) {
-                        total += 1;
-                        let after_cursor =
-                            after.as_deref().is_none_or(|a| summary.name.as_str() > a);
-                        if after_cursor {
-                            if page.len() < limit {
-                                page.push(WorkflowBrief::of(summary));
-                            } else {
-                                more = true;
-                            }
+                    let after_cursor = after.as_deref().is_none_or(|a| summary.name.as_str() > a);
+                    if after_cursor && pflow_context::matches_words(&summary, &filter) {
+                        if page.len() == limit {
+                            more = true;
+                            return ControlFlow::Break(());
                         }
+                        page.push(WorkflowBrief::of(summary));
                     }
                 }
             }
@@ -172,13 +173,15 @@ pub(crate) fn list(library: &Library, args: ListArgs) -> ToolResult {
         .map_err(ToolError::from)?;
     let next_cursor =
         if more { page.last().map(|w| format!("{CURSOR_PREFIX}{}", w.name)) } else { None };
-    let mut text = match (page.len(), total) {
-        (_, 0) if filter.is_empty() => "no saved workflows\n".to_owned(),
-        (_, 0) => format!("no saved workflow matches `{}`\n", filter.join(" ")),
-        (n, total) => format!("{n} of {total} workflows\n"),
+    let mut text = match page.len() {
+        0 if after.is_some() => "no more workflows\n".to_owned(),
+        0 if filter.is_empty() => "no saved workflows\n".to_owned(),
+        0 => format!("no saved workflow matches `{}`\n", filter.join(" ")),
+        n if more => format!("{n} workflows, and more\n"),
+        n => format!("{n} workflows\n"),
     };
     page_lines(&mut text, &page, next_cursor.as_deref());
-    let out = ListOut { workflows: page, total, closest: Vec::new(), next_cursor, skipped };
+    let out = ListOut { workflows: page, total: None, closest: Vec::new(), next_cursor, skipped };
     Ok(Reply::new(&out, text))
 }
 
@@ -247,7 +250,7 @@ fn ranked(library: &Library, query: &str, limit: usize, cursor: Option<&str>) ->
     page_lines(&mut text, &page, next_cursor.as_deref());
     let out = ListOut {
         workflows: page,
-        total: ranking.matched,
+        total: Some(ranking.matched),
         closest: ranking.closest,
         next_cursor,
         skipped: skipped.len(),
