@@ -473,8 +473,13 @@ impl Scorer {
         tf.map(|tf| Features { tf, len })
     }
 
-    /// The query terms `word` matches, each with how well.
+    /// The query terms `word` of a document matches, each with how well. A stop word
+    /// matches none: it is ignored in a document as it is in a query, so `with` is no
+    /// typo of `width`.
     fn matches_of(&self, word: &str) -> Box<[(u16, f32)]> {
+        if is_stop_word(word) {
+            return Box::new([]);
+        }
         let stem = self.stemmer.0.stem(word);
         let chars = word.chars().count();
         let mut found = Vec::new();

@@ -98,6 +98,18 @@ fn stop_words_are_ignored() {
 }
 
 #[test]
+fn a_stop_word_of_a_document_matches_no_query_word() {
+    // `with` is one typo away from `width`, but a stop word is ignored in a document as
+    // it is in a query; only `resize-images` speaks of a width.
+    let library = vec![
+        summary("resize-images", "Resize pictures to a maximum width", &[], &["shell"]),
+        summary("send-email", "Send a message with SMTP", &[], &["shell"]),
+    ];
+    let ranking = rank("width", library, &NodeCatalog::default(), 5);
+    assert_eq!(names(&ranking), ["resize-images"]);
+}
+
+#[test]
 fn fields_are_weighted_the_name_most() {
     // `website` is in one name; `answers` only in that description; both find it.
     check("website", &["check-website-up"]);
