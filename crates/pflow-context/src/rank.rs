@@ -70,10 +70,14 @@ const FIELD_PARAMS: [(f64, f64); FIELDS] = [
 
 /// English words that say nothing about what a workflow does, and the words every entry
 /// of a library shares (`workflow`, `pflow`). A query of only these matches nothing.
+///
+/// Articles, pronouns, auxiliaries, determiners and the prepositions that only relate
+/// words (`of`, `to`, `with`, `in`) are here. Words of state or position and of time or
+/// condition are not (`on`, `off`, `up`, `down`, `when`, `before`, `after`, `while`):
+/// they change what a request means ("turn on", "tell me when", "run after the build").
 const STOP_WORDS: &[&str] = &[
     "a",
     "about",
-    "after",
     "all",
     "also",
     "am",
@@ -85,7 +89,6 @@ const STOP_WORDS: &[&str] = &[
     "at",
     "be",
     "been",
-    "before",
     "being",
     "but",
     "by",
@@ -130,7 +133,6 @@ const STOP_WORDS: &[&str] = &[
     "no",
     "not",
     "of",
-    "on",
     "one",
     "or",
     "our",
@@ -168,10 +170,8 @@ const STOP_WORDS: &[&str] = &[
     "we",
     "were",
     "what",
-    "when",
     "where",
     "which",
-    "while",
     "who",
     "whom",
     "why",
