@@ -586,7 +586,7 @@ struct Scorer {
     terms: Vec<Term>,
     stemmer: StemmerBox,
     /// Word → (term, weight) pairs it matches; most words match none.
-    cache: HashMap<String, Box<[(u16, f32)]>, BuildHasherDefault<Fnv>>,
+    cache: HashMap<String, Box<[(u16, f32)]>, FnvBuild>,
     /// Scratch: the lowercase word being read.
     word: String,
     /// Scratch: the term frequencies of the document being read,
@@ -600,6 +600,8 @@ struct Scorer {
 /// costs time, never a wrong result.
 #[derive(Debug, Clone, Copy)]
 struct Fnv(u64);
+
+type FnvBuild = BuildHasherDefault<Fnv>;
 
 impl Default for Fnv {
     fn default() -> Fnv {
