@@ -4,6 +4,7 @@
 //! a model or an API key. docs/context.md explains the choices and gives the evaluation.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use pflow_ir::{NodeCatalog, NodeSpec};
 use pflow_store::Summary;
@@ -70,10 +71,14 @@ const FIELD_PARAMS: [(f64, f64); FIELDS] = [
 
 /// English words that say nothing about what a workflow does, and the words every entry
 /// of a library shares (`workflow`, `pflow`). A query of only these matches nothing.
+///
+/// Articles, pronouns, auxiliaries, determiners and the prepositions that only relate
+/// words (`of`, `to`, `with`, `in`) are here. Words of state or position and of time or
+/// condition are not (`on`, `off`, `up`, `down`, `when`, `before`, `after`, `while`):
+/// they change what a request means ("turn on", "tell me when", "run after the build").
 const STOP_WORDS: &[&str] = &[
     "a",
     "about",
-    "after",
     "all",
     "also",
     "am",
@@ -85,7 +90,6 @@ const STOP_WORDS: &[&str] = &[
     "at",
     "be",
     "been",
-    "before",
     "being",
     "but",
     "by",
@@ -130,7 +134,6 @@ const STOP_WORDS: &[&str] = &[
     "no",
     "not",
     "of",
-    "on",
     "one",
     "or",
     "our",
@@ -168,10 +171,8 @@ const STOP_WORDS: &[&str] = &[
     "we",
     "were",
     "what",
-    "when",
     "where",
     "which",
-    "while",
     "who",
     "whom",
     "why",
@@ -245,10 +246,20 @@ pub fn rank(
 
 /// [`rank`], one workflow at a time: it keeps only the workflows that match, so a
 /// listing can be ranked as it streams from the store.
+///
+/// Of a workflow that matches it keeps a few dozen bytes of features (how often each
+/// query word occurs in each field, the fields' lengths, the name) and, through this
+/// public interface, the summary itself, which [`Ranker::finish`] returns. The ranking
+/// of a store ([`rank_saved`](crate::rank_saved)) keeps no summary: it fetches the few
+/// winners' summaries once the order is known, so its memory does not grow with the
+/// summaries of a library that matches the query everywhere.
 #[derive(Debug)]
 pub struct Ranker {
     scorer: Scorer,
-    candidates: Vec<Candidate<Summary>>,
+    candidates: Candidates,
+    /// The summaries of `candidates`, in the same order; `None` when the winners are
+    /// fetched once the order is known.
+    summaries: Option<Vec<Summary>>,
     stats: Stats,
     closest: Vec<(f64, String)>,
     kebab: String,
@@ -261,54 +272,92 @@ impl Ranker {
         let kebab = scorer.terms.iter().map(|t| t.word.as_str()).collect::<Vec<_>>().join("-");
         Ranker {
             scorer,
-            candidates: Vec::new(),
+            candidates: Candidates::default(),
+            summaries: Some(Vec::new()),
             stats: Stats::default(),
             closest: Vec::new(),
             kebab,
         }
     }
 
+    /// A ranker for `query` that keeps no summary: [`Ranker::finish_fetching`] gets the
+    /// winners' summaries by name.
+    pub(crate) fn fetching(query: &str) -> Ranker {
+        Ranker { summaries: None, ..Ranker::new(query) }
+    }
+
     /// Adds one workflow to the ranking.
     pub fn push(&mut self, summary: Summary) {
-        let features = {
-            let mut fields: Vec<(Field, &str)> = Vec::with_capacity(
-                2 + 2 * summary.inputs.len() + 2 * summary.outputs.len() + summary.nodes.len(),
-            );
-            fields.push((Field::Name, summary.name.as_str()));
-            fields.push((Field::Description, &summary.description));
-            for input in &summary.inputs {
-                fields.push((Field::InputName, &input.name));
-                fields.push((Field::InputDescription, &input.description));
+        let matched = self.scorer.features(
+            &summary_fields(&summary),
+            &mut self.stats,
+            &mut self.candidates,
+            summary.name.as_str(),
+        );
+        if matched {
+            if let Some(summaries) = &mut self.summaries {
+                summaries.push(summary);
             }
-            for output in &summary.outputs {
-                fields.push((Field::OutputName, output));
-            }
-            for description in &summary.output_descriptions {
-                fields.push((Field::OutputDescription, description));
-            }
-            for node in &summary.nodes {
-                fields.push((Field::NodeType, node));
-            }
-            self.scorer.features(&fields, &mut self.stats)
-        };
-        match features {
-            Some(features) => self.candidates.push(Candidate { features, item: summary }),
-            None if self.candidates.is_empty() && !self.kebab.is_empty() => {
-                self.remember_closest(summary.name.as_str());
-            }
-            None => {}
+        } else if self.candidates.is_empty() && !self.kebab.is_empty() {
+            self.remember_closest(summary.name.as_str());
         }
     }
 
     /// The ranking of every workflow pushed, and of the node types of `nodes`.
     pub fn finish(self, nodes: &NodeCatalog, limit: usize) -> Ranking {
-        let Ranker { mut scorer, candidates, stats, closest, .. } = self;
+        self.finish_fetching(nodes, limit, |_| None)
+    }
+
+    /// [`Ranker::finish`], for a ranker that kept no summaries: `fetch` gives the
+    /// current summary of a winner by name, or `None` when it is gone (then the next
+    /// best takes its place). A fetched summary is scored again (with the statistics of
+    /// the whole listing), so one that changed since it was pushed is ranked by what it
+    /// holds now, and dropped if it no longer matches.
+    pub(crate) fn finish_fetching(
+        self,
+        nodes: &NodeCatalog,
+        limit: usize,
+        mut fetch: impl FnMut(&str) -> Option<Summary>,
+    ) -> Ranking {
+        let Ranker { mut scorer, candidates, summaries, stats, closest, .. } = self;
         let matched = candidates.len();
         let ranked = stats.docs;
-        let workflows = best(&scorer, candidates, &stats, limit, |s| s.name.as_str());
+        let weights = Weights::new(scorer.terms.len(), &candidates, &stats);
+        let order = weights.order(&candidates);
+        let mut workflows: Vec<Scored<Summary>> = Vec::with_capacity(limit.min(order.len()));
+        match summaries {
+            Some(summaries) => {
+                let mut summaries: Vec<Option<Summary>> = summaries.into_iter().map(Some).collect();
+                for &(score, index) in order.iter().take(limit) {
+                    let item = summaries[index].take().expect("each candidate is taken once");
+                    workflows.push(Scored { score, item });
+                }
+            }
+            None => {
+                let mut again = Candidates::default();
+                for &(_, index) in &order {
+                    if workflows.len() >= limit {
+                        break;
+                    }
+                    let Some(item) = fetch(candidates.name(index)) else { continue };
+                    again.clear();
+                    let fields = summary_fields(&item);
+                    let name = item.name.as_str();
+                    if scorer.features(&fields, &mut Stats::default(), &mut again, name) {
+                        let score = weights.score(again.cells(0), again.len_of(0));
+                        workflows.push(Scored { score, item });
+                    }
+                }
+                // Unchanged summaries score what they scored; a changed one may move.
+                workflows.sort_by(|a, b| {
+                    b.score.total_cmp(&a.score).then_with(|| a.item.name.cmp(&b.item.name))
+                });
+            }
+        }
 
         let mut node_stats = Stats::default();
-        let mut node_candidates = Vec::new();
+        let mut node_candidates = Candidates::default();
+        let mut specs = Vec::new();
         for spec in nodes.iter() {
             let mut fields: Vec<(Field, &str)> = vec![
                 (Field::Name, &spec.name),
@@ -323,11 +372,17 @@ impl Ranker {
                 fields.push((Field::OutputName, &output.name));
                 fields.push((Field::OutputDescription, &output.description));
             }
-            if let Some(features) = scorer.features(&fields, &mut node_stats) {
-                node_candidates.push(Candidate { features, item: spec.clone() });
+            if scorer.features(&fields, &mut node_stats, &mut node_candidates, &spec.name) {
+                specs.push(spec);
             }
         }
-        let nodes = best(&scorer, node_candidates, &node_stats, limit, |s| s.name.as_str());
+        let node_weights = Weights::new(scorer.terms.len(), &node_candidates, &node_stats);
+        let nodes = node_weights
+            .order(&node_candidates)
+            .into_iter()
+            .take(limit)
+            .map(|(score, index)| Scored { score, item: specs[index].clone() })
+            .collect();
 
         let closest =
             if matched == 0 { closest.into_iter().map(|(_, n)| n).collect() } else { vec![] };
@@ -348,6 +403,29 @@ impl Ranker {
     }
 }
 
+/// The fields of a workflow's summary, each with its text.
+fn summary_fields(summary: &Summary) -> Vec<(Field, &str)> {
+    let mut fields: Vec<(Field, &str)> = Vec::with_capacity(
+        2 + 2 * summary.inputs.len() + 2 * summary.outputs.len() + summary.nodes.len(),
+    );
+    fields.push((Field::Name, summary.name.as_str()));
+    fields.push((Field::Description, &summary.description));
+    for input in &summary.inputs {
+        fields.push((Field::InputName, &input.name));
+        fields.push((Field::InputDescription, &input.description));
+    }
+    for output in &summary.outputs {
+        fields.push((Field::OutputName, output));
+    }
+    for description in &summary.output_descriptions {
+        fields.push((Field::OutputDescription, description));
+    }
+    for node in &summary.nodes {
+        fields.push((Field::NodeType, node));
+    }
+    fields
+}
+
 /// One word of a query.
 #[derive(Debug, Clone)]
 struct Term {
@@ -361,19 +439,137 @@ struct Term {
     numeric: bool,
 }
 
-/// What one document (a workflow or a node type) holds for the query: how much each
-/// term occurs in each field, and each field's length in words.
-#[derive(Debug, Clone)]
-struct Features {
-    /// `tf[term * FIELDS + field]`.
-    tf: Box<[f32]>,
-    len: [u32; FIELDS],
+/// What the documents that matched (workflows or node types) hold for the query, in
+/// flat arrays: per document, the term frequency of each (term, field) cell that is not
+/// zero, each field's length in words, and the name. A few dozen bytes per document,
+/// never the document itself.
+#[derive(Debug, Default)]
+struct Candidates {
+    /// `(term * FIELDS + field, tf)`, each document's cells in increasing order.
+    cells: Vec<(u16, f32)>,
+    /// The names, one after another.
+    names: String,
+    docs: Vec<CandidateDoc>,
 }
 
 #[derive(Debug)]
-struct Candidate<T> {
-    features: Features,
-    item: T,
+struct CandidateDoc {
+    /// Where its cells and its name end in `cells` and `names` (they start where the
+    /// previous document's end).
+    cells_end: usize,
+    name_end: usize,
+    len: [u32; FIELDS],
+}
+
+impl Candidates {
+    fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.cells.clear();
+        self.names.clear();
+        self.docs.clear();
+    }
+
+    fn cells(&self, index: usize) -> &[(u16, f32)] {
+        let start = if index == 0 { 0 } else { self.docs[index - 1].cells_end };
+        &self.cells[start..self.docs[index].cells_end]
+    }
+
+    fn name(&self, index: usize) -> &str {
+        let start = if index == 0 { 0 } else { self.docs[index - 1].name_end };
+        &self.names[start..self.docs[index].name_end]
+    }
+
+    fn len_of(&self, index: usize) -> &[u32; FIELDS] {
+        &self.docs[index].len
+    }
+
+    /// Adds a document from its dense term frequencies (`tf[term * FIELDS + field]`).
+    fn push(&mut self, name: &str, tf: &[f32], len: [u32; FIELDS]) {
+        for (cell, &tf) in tf.iter().enumerate() {
+            if tf > 0.0 {
+                let cell = u16::try_from(cell).expect("at most MAX_QUERY_TERMS * FIELDS cells");
+                self.cells.push((cell, tf));
+            }
+        }
+        self.names.push_str(name);
+        self.docs.push(CandidateDoc {
+            cells_end: self.cells.len(),
+            name_end: self.names.len(),
+            len,
+        });
+    }
+}
+
+/// The collection's statistics turned into what a score needs: each term's IDF and
+/// each field's average length.
+#[derive(Debug)]
+struct Weights {
+    idf: Vec<f64>,
+    avg_len: [f64; FIELDS],
+}
+
+impl Weights {
+    fn new(terms: usize, candidates: &Candidates, stats: &Stats) -> Weights {
+        let docs = stats.docs.max(1) as f64;
+        let avg_len = stats.total_len.map(|total| (total as f64 / docs).max(1.0));
+        // Document frequency: how many documents match each term at all.
+        let mut df = vec![0usize; terms];
+        for index in 0..candidates.len() {
+            let mut last = usize::MAX;
+            for &(cell, _) in candidates.cells(index) {
+                let term = usize::from(cell) / FIELDS;
+                if term != last {
+                    df[term] += 1;
+                    last = term;
+                }
+            }
+        }
+        let idf = df
+            .iter()
+            .map(|&df| (1.0 + (docs - df as f64 + 0.5) / (df as f64 + 0.5)).ln())
+            .collect();
+        Weights { idf, avg_len }
+    }
+
+    /// The BM25F score of one document: per term, the weighted, length-normalised
+    /// frequencies of its fields summed, saturated and multiplied by the term's IDF.
+    fn score(&self, cells: &[(u16, f32)], len: &[u32; FIELDS]) -> f64 {
+        let mut score = 0.0;
+        let mut cells = cells.iter().peekable();
+        while let Some(&&(first, _)) = cells.peek() {
+            let term = usize::from(first) / FIELDS;
+            let mut tf = 0.0;
+            while let Some(&(cell, raw)) = cells.next_if(|(c, _)| usize::from(*c) / FIELDS == term)
+            {
+                let field = usize::from(cell) % FIELDS;
+                let (weight, b) = FIELD_PARAMS[field];
+                let norm = 1.0 - b + b * f64::from(len[field]) / self.avg_len[field];
+                tf += weight * f64::from(raw) / norm;
+            }
+            if tf > 0.0 {
+                score += self.idf[term] * tf / (K1 + tf);
+            }
+        }
+        score
+    }
+
+    /// Every candidate's score and index, best first; equal scores by name.
+    fn order(&self, candidates: &Candidates) -> Vec<(f64, usize)> {
+        let mut order: Vec<(f64, usize)> = (0..candidates.len())
+            .map(|index| (self.score(candidates.cells(index), candidates.len_of(index)), index))
+            .collect();
+        order.sort_by(|a, b| {
+            b.0.total_cmp(&a.0).then_with(|| candidates.name(a.1).cmp(candidates.name(b.1)))
+        });
+        order
+    }
 }
 
 /// What BM25 needs to know about the whole collection.
@@ -390,9 +586,39 @@ struct Scorer {
     terms: Vec<Term>,
     stemmer: StemmerBox,
     /// Word → (term, weight) pairs it matches; most words match none.
-    cache: HashMap<String, Box<[(u16, f32)]>>,
+    cache: HashMap<String, Box<[(u16, f32)]>, FnvBuild>,
     /// Scratch: the lowercase word being read.
     word: String,
+    /// Scratch: the term frequencies of the document being read,
+    /// `tf[term * FIELDS + field]`.
+    tf: Vec<f32>,
+}
+
+/// FNV-1a, the hash of the word cache: every word of every summary is looked up once, and
+/// std's SipHash, made to resist collisions an attacker chooses, cost about 5% of a
+/// query over a whole library. The words come from the user's own store, and a collision
+/// costs time, never a wrong result.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+type FnvBuild = BuildHasherDefault<Fnv>;
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 /// `rust_stemmers::Stemmer` is not `Debug`.
@@ -421,17 +647,31 @@ impl Scorer {
             let numeric = word.bytes().all(|b| b.is_ascii_digit());
             terms.push(Term { word: word.to_owned(), chars: word.chars().count(), stem, numeric });
         });
-        Scorer { terms, stemmer: StemmerBox(stemmer), cache: HashMap::new(), word: String::new() }
+        let tf = vec![0.0; terms.len() * FIELDS];
+        Scorer {
+            terms,
+            stemmer: StemmerBox(stemmer),
+            cache: HashMap::default(),
+            word: String::new(),
+            tf,
+        }
     }
 
-    /// The features of one document, counted into `stats`; `None` when no word of it
-    /// matches the query.
-    fn features(&mut self, fields: &[(Field, &str)], stats: &mut Stats) -> Option<Features> {
+    /// Reads one document, counted into `stats`; when a word of it matches the query,
+    /// adds its features to `candidates` under `name` and returns true.
+    fn features(
+        &mut self,
+        fields: &[(Field, &str)],
+        stats: &mut Stats,
+        candidates: &mut Candidates,
+        name: &str,
+    ) -> bool {
         stats.docs += 1;
         let mut len = [0u32; FIELDS];
-        let mut tf: Option<Box<[f32]>> = None;
+        let mut matched = false;
         let terms = self.terms.len();
         let mut word = std::mem::take(&mut self.word);
+        let mut tf = std::mem::take(&mut self.tf);
         for &(field, text) in fields {
             let f = field as usize;
             for_each_word(text, &mut word, |w| {
@@ -441,9 +681,8 @@ impl Scorer {
                 }
                 let mut count = |matches: &[(u16, f32)]| {
                     for &(term, weight) in matches {
-                        let tf =
-                            tf.get_or_insert_with(|| vec![0.0; terms * FIELDS].into_boxed_slice());
                         tf[usize::from(term) * FIELDS + f] += weight;
+                        matched = true;
                     }
                 };
                 if w.bytes().all(|b| b.is_ascii_digit()) {
@@ -470,11 +709,21 @@ impl Scorer {
         for (total, len) in stats.total_len.iter_mut().zip(len) {
             *total += u64::from(len);
         }
-        tf.map(|tf| Features { tf, len })
+        if matched {
+            candidates.push(name, &tf, len);
+            tf.fill(0.0);
+        }
+        self.tf = tf;
+        matched
     }
 
-    /// The query terms `word` matches, each with how well.
+    /// The query terms `word` of a document matches, each with how well. A stop word
+    /// matches none: it is ignored in a document as it is in a query, so `with` is no
+    /// typo of `width`.
     fn matches_of(&self, word: &str) -> Box<[(u16, f32)]> {
+        if is_stop_word(word) {
+            return Box::new([]);
+        }
         let stem = self.stemmer.0.stem(word);
         let chars = word.chars().count();
         let mut found = Vec::new();
@@ -509,57 +758,6 @@ fn partial(term: &Term, word: &str, stem: &str, chars: usize) -> bool {
     term_stem_chars >= PARTIAL_MIN_CHARS
         && chars > term_stem_chars
         && (stem.starts_with(term.stem.as_str()) || word.ends_with(term.word.as_str()))
-}
-
-/// The best `limit` candidates by BM25F score, equal scores by name.
-fn best<T>(
-    scorer: &Scorer,
-    candidates: Vec<Candidate<T>>,
-    stats: &Stats,
-    limit: usize,
-    name: impl Fn(&T) -> &str,
-) -> Vec<Scored<T>> {
-    let terms = scorer.terms.len();
-    let docs = stats.docs.max(1) as f64;
-    let avg_len: Vec<f64> =
-        stats.total_len.iter().map(|&total| (total as f64 / docs).max(1.0)).collect();
-    // Document frequency: how many documents match each term at all.
-    let mut df = vec![0usize; terms];
-    for candidate in &candidates {
-        for (term, df) in df.iter_mut().enumerate() {
-            let row = &candidate.features.tf[term * FIELDS..(term + 1) * FIELDS];
-            if row.iter().any(|&tf| tf > 0.0) {
-                *df += 1;
-            }
-        }
-    }
-    let idf: Vec<f64> =
-        df.iter().map(|&df| (1.0 + (docs - df as f64 + 0.5) / (df as f64 + 0.5)).ln()).collect();
-    let mut scored: Vec<Scored<T>> = candidates
-        .into_iter()
-        .map(|candidate| {
-            let features = &candidate.features;
-            let mut score = 0.0;
-            for (term, idf) in idf.iter().enumerate() {
-                let mut tf = 0.0;
-                for (field, &(weight, b)) in FIELD_PARAMS.iter().enumerate() {
-                    let raw = f64::from(features.tf[term * FIELDS + field]);
-                    if raw > 0.0 {
-                        let norm = 1.0 - b + b * f64::from(features.len[field]) / avg_len[field];
-                        tf += weight * raw / norm;
-                    }
-                }
-                if tf > 0.0 {
-                    score += idf * tf / (K1 + tf);
-                }
-            }
-            Scored { score, item: candidate.item }
-        })
-        .collect();
-    scored
-        .sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| name(&a.item).cmp(name(&b.item))));
-    scored.truncate(limit);
-    scored
 }
 
 fn is_stop_word(word: &str) -> bool {
@@ -641,6 +839,78 @@ mod tests {
         // Several query words.
         check_match("backup backups", "backup", &[(0, EXACT)]);
         check_match("dump database", "databases", &[(1, EXACT)]);
+    }
+
+    fn summary(name: &str, description: &str) -> Summary {
+        let doc: pflow_ir::Document = serde_json::from_value(serde_json::json!({
+            "name": name, "description": description,
+            "ir": { "ir_version": "0.1.0", "nodes": [] },
+            "created_at": "2025-01-29T10:00:00Z", "updated_at": "2025-01-29T10:00:00Z",
+            "version": "1.0.0", "revision": 1,
+        }))
+        .expect("a valid document");
+        Summary::of(&doc)
+    }
+
+    fn names(ranking: &Ranking) -> Vec<(&str, f64)> {
+        ranking.workflows.iter().map(|s| (s.item.name.as_str(), s.score)).collect()
+    }
+
+    #[test]
+    fn winners_fetched_afterwards_rank_as_kept_ones() {
+        let library = [
+            summary("backup-postgres", "Dump a postgres database to S3"),
+            summary("backup-mysql", "Dump a MySQL database"),
+            summary("restore-postgres", "Load a postgres dump"),
+            summary("hello", "Says hello"),
+        ];
+        let kept = rank("postgres dump", library.clone(), &NodeCatalog::default(), 2);
+        let mut fetching = Ranker::fetching("postgres dump");
+        for s in library.clone() {
+            fetching.push(s);
+        }
+        let mut asked = Vec::new();
+        let fetched = fetching.finish_fetching(&NodeCatalog::default(), 2, |name| {
+            asked.push(name.to_owned());
+            library.iter().find(|s| s.name.as_str() == name).cloned()
+        });
+        assert_eq!(fetched, kept);
+        assert_eq!(asked.len(), 2, "only the winners are fetched: {asked:?}");
+    }
+
+    #[test]
+    fn a_winner_gone_or_changed_by_the_fetch_gives_way() {
+        let library = [
+            summary("backup-postgres", "Dump a postgres database to S3"),
+            summary("backup-mysql", "Dump a MySQL database"),
+            summary("restore-postgres", "Load a postgres dump"),
+        ];
+        let full = rank("postgres dump", library.clone(), &NodeCatalog::default(), 3);
+        let order: Vec<&str> = names(&full).into_iter().map(|(n, _)| n).collect();
+        let mut fetching = Ranker::fetching("postgres dump");
+        for s in library.clone() {
+            fetching.push(s);
+        }
+        // The best one was deleted, the second changed (its name still matches), the
+        // third is unchanged.
+        let (gone, changed) = (order[0], order[1]);
+        let ranking = fetching.finish_fetching(&NodeCatalog::default(), 2, |name| {
+            if name == gone {
+                None
+            } else if name == changed {
+                Some(summary(changed, "Nothing to do with it"))
+            } else {
+                library.iter().find(|s| s.name.as_str() == name).cloned()
+            }
+        });
+        let got = names(&ranking);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().all(|(n, _)| *n != gone), "{got:?}");
+        assert!(got.contains(&names(&full)[2]), "unchanged: the same score {got:?}");
+        let (_, rescored) = got.iter().find(|(n, _)| *n == changed).expect("still matches");
+        assert!(*rescored < names(&full)[1].1, "scored by what it holds now: {got:?}");
+        assert!(got[0].1 >= got[1].1, "in order: {got:?}");
+        assert_eq!(ranking.matched, 3, "the listing's figures stay");
     }
 
     #[track_caller]

@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::ControlFlow;
 
 use pflow_ir::{Lines, NodeCatalog, escape_controls};
-use pflow_store::{Listed, Problem, WorkflowManager};
+use pflow_store::{Listed, Problem, StoreError, Summary, WorkflowManager};
 use serde::{Deserialize, Serialize};
 
 use crate::rank::{Ranker, Ranking};
@@ -83,16 +83,19 @@ pub struct SavedRanking {
 
 /// Ranks the workflows saved behind `manager` and the node types of `catalog` for
 /// `query`, keeping the best `limit` of each. The listing is ranked as it streams from
-/// the store (its summaries — never the documents), keeping only the workflows that
-/// match. Every front end's query goes through here (the CLI's `--query`, the MCP
-/// server's `query`).
+/// the store (its summaries — never the documents), keeping of each workflow that
+/// matches only the few numbers its score needs and its name; once the order is known,
+/// the best `limit` are loaded by name (a workflow deleted meanwhile gives its place to
+/// the next, one changed meanwhile is scored by what it holds now). So memory stays
+/// bounded by the number of matches, not by their summaries. Every front end's query
+/// goes through here (the CLI's `--query`, the MCP server's `query`).
 pub fn rank_saved(
     catalog: &NodeCatalog,
     manager: &WorkflowManager,
     query: &str,
     limit: usize,
 ) -> ContextResult<SavedRanking> {
-    let mut ranker = Ranker::new(query);
+    let mut ranker = Ranker::fetching(query);
     let mut skipped = Vec::new();
     manager
         .store()
@@ -104,8 +107,19 @@ pub fn rank_saved(
             ControlFlow::Continue(())
         })
         .map_err(ContextError::List)?;
+    // A winner that cannot be loaded any more (deleted, or damaged since the listing)
+    // is left out like any entry the listing could not read.
+    let ranking = ranker.finish_fetching(catalog, limit, |name| match manager.load(name) {
+        Ok(doc) => Some(Summary::of(&doc)),
+        Err(StoreError::WorkflowNotFound { .. }) => None,
+        Err(error) => {
+            let location = manager.locate(name).map_or_else(|_| name.to_owned(), |l| l.0);
+            skipped.push(Problem { location, reason: error.to_string() });
+            None
+        }
+    });
     skipped.sort_by(|a, b| a.location.cmp(&b.location));
-    Ok(SavedRanking { ranking: ranker.finish(catalog, limit), skipped })
+    Ok(SavedRanking { ranking, skipped })
 }
 
 /// The discovery context of `query`: the best `limit` node types of `catalog` and

@@ -2,7 +2,7 @@
 //! the Model Context Protocol's stdio transport (SPEC §7.2).
 //!
 //! Every tool is a call into the same library the CLI uses — the
-//! [`WorkflowManager`](pflow_store::WorkflowManager), the [`Runtime`], `pflow-context` —
+//! [`WorkflowManager`], the [`Runtime`], `pflow-context` —
 //! so an agent and a person at a shell get the same behaviour; this crate parses the
 //! tools' arguments and renders their results (structured content and a short text), and
 //! writes the hints that name its tools.

@@ -1,6 +1,6 @@
 //! The discovery evaluation runs and prints its figures (`cargo xtask eval-discovery`
-//! prints the same report); a floor well below the measured figures guards against a
-//! regression of the ranking, not against noise (the ranking is deterministic).
+//! prints the same report); a floor just under the measured figures guards against a
+//! regression of the ranking (it is deterministic, so there is no noise to allow for).
 
 #[path = "../../eval/harness.rs"]
 #[allow(dead_code, unreachable_pub)]
@@ -19,9 +19,12 @@ fn the_evaluation_runs_and_prints_its_figures() {
             assert!((0.0..=1.0).contains(&value), "{figures:?}");
         }
     }
-    // Measured: recall@1 0.825, recall@5 0.925, MRR 0.873 (docs/context.md).
-    assert!(pflow.recall_at_1 >= 0.70, "{report}");
-    assert!(pflow.recall_at_5 >= 0.85, "{report}");
+    // Measured: recall@1 0.812, recall@5 0.963, MRR 0.873 (docs/context.md). The floor is
+    // just under that: one query fewer at the top (64 of 80) or in the first five (76)
+    // fails.
+    assert!(pflow.recall_at_1 >= 0.81, "{report}");
+    assert!(pflow.recall_at_5 >= 0.96, "{report}");
+    assert!(pflow.mrr >= 0.87, "{report}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pflow_context::{ContextError, Selection, discover, plan};
+use pflow_context::{ContextError, Selection, discover, plan, rank, rank_saved};
 use pflow_store::{FsStore, WorkflowManager};
 
 use crate::fixtures;
@@ -46,4 +46,21 @@ fn selecting_the_corrupt_file_is_an_error() {
     let context = plan(&fixtures::catalog(), &manager, &selection).unwrap();
     let (_store, memory) = fixtures::manager();
     assert_eq!(context, plan(&fixtures::catalog(), &memory, &selection).unwrap());
+}
+
+#[test]
+fn a_store_ranks_as_its_listing_does_in_memory() {
+    // `rank_saved` keeps no summaries and loads the winners by name afterwards; the
+    // result must be the ranking of the listing's summaries, scores and order included.
+    let (_home, manager) = fs_manager();
+    let listing = manager.list_all().unwrap();
+    for query in ["hello world", "github pull request issue", "echo the word", "workflow", ""] {
+        for limit in [1, 2, 20] {
+            let saved = rank_saved(&fixtures::catalog(), &manager, query, limit).unwrap();
+            let in_memory =
+                rank(query, listing.workflows.iter().cloned(), &fixtures::catalog(), limit);
+            assert_eq!(saved.ranking, in_memory, "{query:?}, limit {limit}");
+            assert_eq!(saved.skipped.len(), 1, "{:?}", saved.skipped);
+        }
+    }
 }

@@ -98,6 +98,34 @@ fn stop_words_are_ignored() {
 }
 
 #[test]
+fn words_of_state_and_time_are_not_stop_words() {
+    // `on`, `when`, `before`, `after`, `while` change what a request means ("turn on",
+    // "tell me when"), so they count; `the`, `my`, `me` do not.
+    let ranking = rank(
+        "tell me when the site is on, before and after a deploy, while it runs",
+        library(),
+        &NodeCatalog::default(),
+        5,
+    );
+    assert_eq!(
+        ranking.terms,
+        ["tell", "when", "site", "on", "before", "after", "deploy", "while", "runs"]
+    );
+}
+
+#[test]
+fn a_stop_word_of_a_document_matches_no_query_word() {
+    // `with` is one typo away from `width`, but a stop word is ignored in a document as
+    // it is in a query; only `resize-images` speaks of a width.
+    let library = vec![
+        summary("resize-images", "Resize pictures to a maximum width", &[], &["shell"]),
+        summary("send-email", "Send a message with SMTP", &[], &["shell"]),
+    ];
+    let ranking = rank("width", library, &NodeCatalog::default(), 5);
+    assert_eq!(names(&ranking), ["resize-images"]);
+}
+
+#[test]
 fn fields_are_weighted_the_name_most() {
     // `website` is in one name; `answers` only in that description; both find it.
     check("website", &["check-website-up"]);
