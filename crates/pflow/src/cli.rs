@@ -84,8 +84,8 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
     /// Where saved workflows live: a directory (a pflow home) or a PostgreSQL URI
-    /// (`postgres://…`) [env: PFLOW_STORE] [default: `store` in <home>/config.toml, else the
-    /// home]
+    /// (`postgres://…`) [env: PFLOW_STORE] [default: `store` in the home's config.toml, else
+    /// the home]
     //
     // `PFLOW_STORE` is read by `parse`, not by clap: clap would show the value (a URI
     // with a password) in the usage line of errors.
