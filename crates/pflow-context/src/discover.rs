@@ -166,19 +166,7 @@ impl fmt::Display for DiscoveryContext {
             writeln!(f)?;
         }
         for workflow in &self.workflows {
-            write!(f, "- `{}` (workflow)", safe(&workflow.name))?;
-            if !workflow.description.is_empty() {
-                write!(f, ": {}", safe(&workflow.description))?;
-            }
-            writeln!(f)?;
-            if !workflow.inputs.is_empty() {
-                let inputs: Vec<String> = workflow
-                    .inputs
-                    .iter()
-                    .map(|i| if i.required { i.name.clone() } else { format!("{}?", i.name) })
-                    .collect();
-                writeln!(f, "  inputs: {}", safe(&inputs.join(", ")))?;
-            }
+            write_workflow(f, &workflow.name, &workflow.description, &workflow.inputs)?;
         }
 
         match self.skipped.len() {
@@ -196,7 +184,30 @@ impl fmt::Display for DiscoveryContext {
     }
 }
 
+/// A saved workflow's entry in a context's markdown: its name and description, then its
+/// inputs (`?` marks an optional one).
+pub(crate) fn write_workflow(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    description: &str,
+    inputs: &[InputName],
+) -> fmt::Result {
+    write!(f, "- `{}` (workflow)", safe(name))?;
+    if !description.is_empty() {
+        write!(f, ": {}", safe(description))?;
+    }
+    writeln!(f)?;
+    if !inputs.is_empty() {
+        let inputs: Vec<String> = inputs
+            .iter()
+            .map(|i| if i.required { i.name.clone() } else { format!("{}?", i.name) })
+            .collect();
+        writeln!(f, "  inputs: {}", safe(&inputs.join(", ")))?;
+    }
+    Ok(())
+}
+
 /// One line of stored text, safe to print: control characters shown as escapes.
-fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
     escape_controls(text, Lines::One)
 }

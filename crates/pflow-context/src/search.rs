@@ -4,10 +4,11 @@
 use std::fmt;
 use std::ops::ControlFlow;
 
-use pflow_ir::{Lines, NodeCatalog, escape_controls};
+use pflow_ir::NodeCatalog;
 use pflow_store::{Listed, Problem, StoreError, Summary, WorkflowManager};
 use serde::{Deserialize, Serialize};
 
+use crate::discover::{safe, write_workflow};
 use crate::rank::{Ranker, Ranking};
 use crate::text::{SUMMARY_MAX_CHARS, one_line, summary};
 use crate::{ContextError, ContextResult, InputName};
@@ -244,19 +245,7 @@ impl fmt::Display for QueryContext {
             writeln!(f)?;
         }
         for workflow in &self.workflows {
-            write!(f, "- `{}` (workflow)", safe(&workflow.name))?;
-            if !workflow.description.is_empty() {
-                write!(f, ": {}", safe(&workflow.description))?;
-            }
-            writeln!(f)?;
-            if !workflow.inputs.is_empty() {
-                let inputs: Vec<String> = workflow
-                    .inputs
-                    .iter()
-                    .map(|i| if i.required { i.name.clone() } else { format!("{}?", i.name) })
-                    .collect();
-                writeln!(f, "  inputs: {}", safe(&inputs.join(", ")))?;
-            }
+            write_workflow(f, &workflow.name, &workflow.description, &workflow.inputs)?;
         }
         if !self.workflows.is_empty() {
             writeln!(f)?;
@@ -285,9 +274,4 @@ fn skipped_line(f: &mut fmt::Formatter<'_>, skipped: usize) -> fmt::Result {
             writeln!(f, "({n} saved workflow entries could not be read and were not searched.)")
         }
     }
-}
-
-/// One line of stored text, safe to print: control characters shown as escapes.
-fn safe(text: &str) -> std::borrow::Cow<'_, str> {
-    escape_controls(text, Lines::One)
 }
