@@ -17,15 +17,6 @@ pub(crate) fn ir(n: u64) -> WorkflowIr {
     .expect("the sample IR is well-formed")
 }
 
-/// A valid IR that calls the saved workflow `callee` by name.
-pub(crate) fn calling(callee: &str) -> WorkflowIr {
-    serde_json::from_value(json!({
-        "ir_version": "0.1.0",
-        "nodes": [{ "id": "call", "type": "workflow", "params": { "workflow_name": callee } }]
-    }))
-    .expect("the calling IR is well-formed")
-}
-
 /// A name that is known to be valid.
 pub(crate) fn name(s: &str) -> WorkflowName {
     WorkflowName::new(s).expect("test names are valid")

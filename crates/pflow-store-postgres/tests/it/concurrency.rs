@@ -2,11 +2,12 @@
 //! as separate processes have): C2, C3 and the trash races at the library level, and
 //! saves racing to close a call cycle — which only the library's write lock prevents.
 
-use std::sync::Barrier;
+use std::sync::{Arc, Barrier};
 
-use pflow_store::{IfCalled, SaveMode, StoreError};
+use pflow_store::{IfCalled, StoreError, WorkflowStore, testing};
+use pflow_store_postgres::PgStore;
 
-use crate::common::{calling, fresh_uri, ir, manager, name};
+use crate::common::{fresh_uri, ir, manager};
 
 /// C2: 32 connections create the same name at once; exactly one wins.
 #[test]
@@ -150,53 +151,21 @@ fn deletes_restores_and_updates_keep_one_workflow_in_one_place() {
 }
 
 /// Two saves race to close a cycle (`a` to call `b`, `b` to call `a`), each through its
-/// own connection: the call graph is read inside the transaction that writes, under the
-/// library's lock, so never both succeed. Without the lock both would read the graph
-/// before the other's write and both commit.
+/// own connection (`pflow_store::testing::cycle_race`): the call graph is read inside the
+/// transaction that writes, under the library's lock, so never both succeed. Without the
+/// lock both would read the graph before the other's write and both commit.
 #[test]
 fn two_saves_never_close_a_call_cycle_between_them() {
     const ROUNDS: usize = 20;
-    let (mut both, mut a_won, mut b_won) = (0, 0, 0);
-    for _ in 0..ROUNDS {
+    let race = testing::cycle_race(ROUNDS, &|| {
         let uri = fresh_uri();
-        let setup = manager(&uri);
-        setup.create("a", &ir(1), "").unwrap();
-        setup.create("b", &ir(2), "").unwrap();
-        let barrier = Barrier::new(2);
-        let (a, b) = std::thread::scope(|scope| {
-            let save = |this: &'static str, other: &'static str| {
-                let m = manager(&uri);
-                m.list_all().expect("connected before the race");
-                let ir = m.validate(&name(this), calling(other)).unwrap();
-                let barrier = &barrier;
-                scope.spawn(move || {
-                    barrier.wait();
-                    m.save(this, &ir, None, SaveMode::Replace { expected_revision: None })
-                })
-            };
-            let (a, b) = (save("a", "b"), save("b", "a"));
-            (a.join().expect("no panic"), b.join().expect("no panic"))
-        });
-        for loser in [&a, &b].into_iter().filter_map(|r| r.as_ref().err()) {
-            let StoreError::InvalidWorkflow { diagnostics, .. } = loser else {
-                panic!("expected InvalidWorkflow, got {loser:?}")
-            };
-            let message = &diagnostics.iter().next().expect("one finding").message;
-            assert!(message.starts_with("workflow call cycle: "), "{message}");
-        }
-        match (a.is_ok(), b.is_ok()) {
-            (true, true) => both += 1,
-            (true, false) => a_won += 1,
-            (false, true) => b_won += 1,
-            (false, false) => panic!("neither save succeeded: {a:?} {b:?}"),
-        }
-        let listing = manager(&uri).list_all().unwrap();
-        let calls =
-            |n: &str| listing.workflows.iter().any(|s| s.name.as_str() == n && !s.calls.is_empty());
-        assert!(!(calls("a") && calls("b")), "a cycle was stored");
-    }
+        Box::new(move || {
+            Arc::new(PgStore::open(&uri).expect("the test URI parses")) as Arc<dyn WorkflowStore>
+        })
+    });
     println!(
-        "cycle race postgres: {ROUNDS} rounds, both succeeded = {both}, a won {a_won}, b won {b_won}"
+        "cycle race postgres: {ROUNDS} rounds, both succeeded = {}, a won {}, b won {}",
+        race.both, race.a_won, race.b_won
     );
-    assert_eq!(both, 0);
+    assert_eq!(race.both, 0);
 }

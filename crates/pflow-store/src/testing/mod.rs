@@ -32,6 +32,7 @@ mod copy;
 mod history;
 mod model;
 mod primitives;
+mod race;
 mod rules;
 mod support;
 
@@ -45,6 +46,7 @@ use pflow_ir::WorkflowName;
 use crate::WorkflowStore;
 
 pub use model::{default_cases, model};
+pub use race::{CycleRace, cycle_race};
 
 /// One store under test, with what the cases need to reach behind its back.
 ///

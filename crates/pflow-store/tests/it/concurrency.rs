@@ -3,9 +3,9 @@
 
 use std::sync::{Arc, Barrier};
 
-use pflow_store::{FsStore, IfCalled, SaveMode, StoreError, WorkflowManager};
+use pflow_store::{FsStore, IfCalled, StoreError, WorkflowManager, WorkflowStore, testing};
 
-use crate::common::{Backend, calling, file_of, ir};
+use crate::common::{Backend, file_of, ir};
 
 /// C2: 32 threads save the same name at once; exactly one wins.
 fn c2(backend: &Backend) {
@@ -218,61 +218,22 @@ fn concurrent_deletes_restores_and_updates_keep_one_workflow_in_one_place_memory
     trash_races(&Backend::memory());
 }
 
-/// Two saves race to close a cycle: `a` to call `b`, `b` to call `a` (`Replace` without an
-/// expected revision), each thread with its own `FsStore` over the same home, as two
-/// processes. The cycle is checked inside the transaction that writes, so never both
-/// succeed; the one that commits first has no cycle to see, so one always does.
+/// Two saves race to close a cycle, each thread with its own `FsStore` over the same
+/// home, as two processes (`pflow_store::testing::cycle_race`).
 #[test]
 fn two_saves_never_close_a_call_cycle_between_them() {
     const ROUNDS: usize = 20;
-    let mut both = 0;
-    let mut a_won = 0;
-    let mut b_won = 0;
-    for _ in 0..ROUNDS {
+    let race = testing::cycle_race(ROUNDS, &|| {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
-        let setup = WorkflowManager::new(Arc::new(FsStore::new(&home)));
-        setup.create("a", &ir(1), "").unwrap();
-        setup.create("b", &ir(2), "").unwrap();
-        let barrier = Barrier::new(2);
-        let (a, b) = std::thread::scope(|scope| {
-            let save = |this: &'static str, other: &'static str| {
-                let m = WorkflowManager::new(Arc::new(FsStore::new(&home)));
-                let ir = m.validate(&crate::common::name(this), calling(other)).unwrap();
-                let barrier = &barrier;
-                scope.spawn(move || {
-                    barrier.wait();
-                    m.save(this, &ir, None, SaveMode::Replace { expected_revision: None })
-                })
-            };
-            let a = save("a", "b");
-            let b = save("b", "a");
-            (a.join().expect("no panic"), b.join().expect("no panic"))
-        });
-        for loser in [&a, &b].into_iter().filter_map(|r| r.as_ref().err()) {
-            let StoreError::InvalidWorkflow { diagnostics, .. } = loser else {
-                panic!("expected InvalidWorkflow, got {loser:?}")
-            };
-            let message = &diagnostics.iter().next().expect("one finding").message;
-            assert!(message.starts_with("workflow call cycle: "), "{message}");
-        }
-        match (a.is_ok(), b.is_ok()) {
-            (true, true) => both += 1,
-            (true, false) => a_won += 1,
-            (false, true) => b_won += 1,
-            (false, false) => panic!("neither save succeeded: {a:?} {b:?}"),
-        }
-        // The stored graph has no cycle: at most one of them calls the other.
-        let m = WorkflowManager::new(Arc::new(FsStore::new(&home)));
-        let calls = |n: &str| {
-            m.list_all()
-                .unwrap()
-                .workflows
-                .iter()
-                .any(|s| s.name.as_str() == n && !s.calls.is_empty())
-        };
-        assert!(!(calls("a") && calls("b")), "a cycle was stored");
-    }
-    println!("cycle race: {ROUNDS} rounds, both succeeded = {both}, a won {a_won}, b won {b_won}");
-    assert_eq!(both, 0);
+        Box::new(move || {
+            let _ = &dir;
+            Arc::new(FsStore::new(&home)) as Arc<dyn WorkflowStore>
+        })
+    });
+    println!(
+        "cycle race: {ROUNDS} rounds, both succeeded = {}, a won {}, b won {}",
+        race.both, race.a_won, race.b_won
+    );
+    assert_eq!(race.both, 0);
 }
