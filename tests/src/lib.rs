@@ -7,7 +7,7 @@
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -134,8 +134,32 @@ impl TestHome {
     }
 }
 
+/// Starts `cmd` with its stdin, stdout and stderr piped: a `pflow … -` blocks reading its
+/// workflow until [`release`] writes it, which makes stdin a start barrier.
+pub fn held(mut cmd: Command) -> Child {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pflow")
+}
+
+/// Writes each [`held`] child its stdin and closes the pipes in a tight loop, so that they
+/// go on together, then waits for all of them.
+pub fn release(mut children: Vec<(Child, String)>) -> Vec<Run> {
+    let pipes: Vec<_> = children
+        .iter_mut()
+        .map(|(child, text)| (child.stdin.take().expect("stdin is piped"), text.clone()))
+        .collect();
+    for (mut pipe, text) in pipes {
+        // pflow may exit before reading everything; a broken pipe here is its answer.
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    children.into_iter().map(|(c, _)| Run::from(c.wait_with_output().unwrap())).collect()
+}
+
 /// Runs `cmd` to completion with `stdin` piped in and its output captured.
-fn run_piped(mut cmd: Command, stdin: &[u8]) -> Run {
+pub fn run_piped(mut cmd: Command, stdin: &[u8]) -> Run {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

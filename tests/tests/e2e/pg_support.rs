@@ -60,16 +60,7 @@ impl PgLibrary {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        use std::io::Write;
-        let mut child = self
-            .command(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start pflow");
-        let _ = child.stdin.take().expect("stdin is piped").write_all(stdin);
-        Run::from(child.wait_with_output().expect("wait for pflow"))
+        pflow_tests::run_piped(self.command(args), stdin)
     }
 
     /// A manager over the library, through the library's own code.

@@ -1,8 +1,7 @@
 //! Real concurrency through the `pflow` binary (RELIABILITY C1, C3, C5): many processes
 //! saving, updating and listing one store at once.
 
-use std::io::Write;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::Instant;
@@ -27,24 +26,11 @@ fn c1_concurrent_creators_of_one_name_have_exactly_one_winner() {
     let mut passed = 0;
     for round in 0..rounds {
         let sources: Vec<String> = (0..PROCS).map(|i| ir_text(format!("{round}-{i}"))).collect();
-        let mut children: Vec<Child> = (0..PROCS)
-            .map(|_| {
-                home.command(["workflow", "save", "-", "--name", "race"])
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("start pflow")
-            })
+        let children: Vec<Child> = (0..PROCS)
+            .map(|_| pflow_tests::held(home.command(["workflow", "save", "-", "--name", "race"])))
             .collect();
-        let mut pipes: Vec<_> =
-            children.iter_mut().map(|c| c.stdin.take().expect("stdin is piped")).collect();
-        for (pipe, source) in pipes.iter_mut().zip(&sources) {
-            pipe.write_all(source.as_bytes()).expect("write the workflow to pflow");
-        }
-        drop(pipes);
         let runs: Vec<Run> =
-            children.into_iter().map(|c| Run::from(c.wait_with_output().unwrap())).collect();
+            pflow_tests::release(children.into_iter().zip(sources.clone()).collect());
 
         let winners: Vec<usize> = (0..PROCS).filter(|&i| runs[i].code == 0).collect();
         let losers = runs

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -57,23 +57,8 @@ fn p1_concurrent_creators_on_one_database_have_exactly_one_winner() {
 /// Starts one `pflow` per source with `args(i)`, each blocked reading its stdin, then
 /// writes every source and closes the pipes together: the start barrier.
 fn at_once(lib: &PgLibrary, sources: &[String], args: impl Fn(usize) -> Vec<String>) -> Vec<Run> {
-    let mut children: Vec<Child> = (0..sources.len())
-        .map(|i| {
-            lib.command(args(i))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start pflow")
-        })
-        .collect();
-    let mut pipes: Vec<_> =
-        children.iter_mut().map(|c| c.stdin.take().expect("stdin is piped")).collect();
-    for (pipe, source) in pipes.iter_mut().zip(sources) {
-        pipe.write_all(source.as_bytes()).expect("write the workflow to pflow");
-    }
-    drop(pipes);
-    children.into_iter().map(|c| Run::from(c.wait_with_output().unwrap())).collect()
+    let children = (0..sources.len()).map(|i| pflow_tests::held(lib.command(args(i))));
+    pflow_tests::release(children.zip(sources.iter().cloned()).collect())
 }
 
 /// 16 processes start on an empty schema at once (the first use creates the tables):

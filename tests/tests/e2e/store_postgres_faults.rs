@@ -227,7 +227,7 @@ fn p5_faults_are_one_clear_error_and_no_output_shows_a_password() {
         // Every other command names the store by `--store`, the others by `PFLOW_STORE`.
         {
             let flag = i % 2 == 0;
-            let mut cmd = if flag {
+            let cmd = if flag {
                 let mut full = vec!["--store", good.as_str()];
                 full.extend(args.iter());
                 home.command(full)
@@ -236,7 +236,7 @@ fn p5_faults_are_one_clear_error_and_no_output_shows_a_password() {
                 cmd.env("PFLOW_STORE", &good);
                 cmd
             };
-            let run = run_piped(&mut cmd, stdin.as_deref().unwrap_or_default());
+            let run = pflow_tests::run_piped(cmd, stdin.as_deref().unwrap_or_default().as_bytes());
             assert_eq!(run.code, *code, "pflow {}: {}", args.join(" "), run.transcript());
             look(&args.join(" "), &run);
         }
@@ -334,18 +334,4 @@ fn p5_faults_are_one_clear_error_and_no_output_shows_a_password() {
         leaks.len()
     ));
     assert!(leaks.is_empty(), "{}", leaks.join("\n"));
-}
-
-/// Runs `cmd` to completion with `stdin` piped in.
-fn run_piped(cmd: &mut std::process::Command, stdin: &str) -> Run {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pflow");
-    let _ = child.stdin.take().expect("stdin is piped").write_all(stdin.as_bytes());
-    Run::from(child.wait_with_output().expect("wait for pflow"))
 }

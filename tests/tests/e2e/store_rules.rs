@@ -3,37 +3,17 @@
 //! by a race, a replace racing a delete is never "not found", and a saved workflow runs
 //! the same from any directory.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Stdio};
 
-use pflow_tests::{Run, TestHome};
+use pflow_tests::{Run, TestHome, release};
 use serde_json::{Value, json};
 
 use crate::store_support::{count_from_env, ir_text, report};
 
 /// Starts `pflow ARGS` reading the workflow from stdin, blocked until `release` is called.
 fn held(home: &TestHome, args: &[&str]) -> Child {
-    home.command(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pflow")
-}
-
-/// Writes each held child its stdin and closes the pipes in a tight loop, so that they
-/// go on together, then waits for all of them.
-fn release(children: Vec<(Child, String)>) -> Vec<Run> {
-    let mut children: Vec<(Child, String)> = children;
-    let pipes: Vec<_> = children
-        .iter_mut()
-        .map(|(child, text)| (child.stdin.take().expect("stdin is piped"), text.clone()))
-        .collect();
-    for (mut pipe, text) in pipes {
-        pipe.write_all(text.as_bytes()).expect("write to pflow");
-    }
-    children.into_iter().map(|(c, _)| Run::from(c.wait_with_output().unwrap())).collect()
+    pflow_tests::held(home.command(args))
 }
 
 /// A workflow that calls the saved workflow `callee` by name.
