@@ -26,8 +26,8 @@ pub enum PgErrorKind {
     PermissionDenied,
     /// The TLS handshake failed, or the server's certificate is not trusted.
     Tls,
-    /// The connection's `search_path` names no schema that exists, so there is nowhere to
-    /// keep the tables.
+    /// The connection's `search_path` names no schema that exists, or only the session's
+    /// temporary one (`pg_temp`), so there is nowhere to keep the tables.
     NoSchema,
     /// The tables were made by a newer pflow; this one neither reads nor writes them.
     NewerSchema,
@@ -128,7 +128,7 @@ impl PgError {
             }
             PgErrorKind::NoSchema => {
                 "create the schema first (`CREATE SCHEMA name`), or fix `search_path` in the \
-                 store URI's `options`"
+                 store URI's `options` (naming a schema that exists and is not `pg_temp`)"
             }
             PgErrorKind::NewerSchema => {
                 "a newer pflow upgraded this store: use that version (or a newer one) here too"

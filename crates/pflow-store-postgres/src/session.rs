@@ -64,10 +64,27 @@ impl Session {
                  nowhere to keep the tables",
             )));
         };
+        if is_temporary(&schema) {
+            return Err(Fail::Found(PgError::new(
+                PgErrorKind::NoSchema,
+                format!(
+                    "the connection's `search_path` puts the tables in the session's temporary \
+                     schema `{schema}`, which is dropped when the connection closes, so nothing \
+                     saved there would be kept"
+                ),
+            )));
+        }
         let lock_key: i32 = row.get(1);
         let version = schema::migrate(&mut client, lock_key, row.get(2))?;
         Ok(Session { client, schema, lock_key, version })
     }
+}
+
+/// Whether `schema` is a session's temporary schema (`pg_temp` in a `search_path`): the
+/// server names them `pg_temp_N`, and no role may create a schema whose name begins with
+/// `pg_`, so the name tells.
+fn is_temporary(schema: &str) -> bool {
+    schema.starts_with("pg_temp_")
 }
 
 /// Connects within the URI's connect timeout for the whole of the handshake (TCP, TLS,

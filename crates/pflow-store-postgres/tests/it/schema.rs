@@ -129,6 +129,24 @@ fn a_search_path_without_a_schema_is_refused() {
     assert_eq!(kind_of(&err), PgErrorKind::NoSchema, "{err}");
 }
 
+/// A `search_path` whose first schema is the session's temporary one (`pg_temp`) is
+/// refused like a missing schema: tables there vanish when the connection closes, so a
+/// save would be acknowledged and then lost. Nothing is created, with or without a
+/// temporary schema already made by the session's backend.
+#[test]
+fn a_temporary_schema_is_refused_as_missing() {
+    for path in ["pg_temp", "pg_temp,public"] {
+        let uri = shared().uri_in(shared().admin_uri(), path);
+        let m = manager(&uri);
+        let err = m.create("lost", &ir(1), "").unwrap_err();
+        assert_eq!(kind_of(&err), PgErrorKind::NoSchema, "{path}: {err}");
+        let chain = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+        assert!(chain.contains("temporary schema"), "{path}: {chain}");
+        let err = manager(&uri).load("lost").unwrap_err();
+        assert_eq!(kind_of(&err), PgErrorKind::NoSchema, "{path}: {err}");
+    }
+}
+
 /// A read-only role lists, loads and reads the history of an up-to-date store, and is
 /// refused every write with `PermissionDenied`, writing nothing.
 #[test]
