@@ -89,11 +89,15 @@ impl Output {
     /// `--color` says if it can be found, else as the environment says.
     pub(crate) fn unparsed() -> Output {
         let mut choice = ColorChoice::Auto;
-        let args: Vec<String> = std::env::args().collect();
+        // `args_os`, not `args`: `args` panics on an argument that is not UTF-8, and this
+        // runs for exactly the command lines that did not parse (and inside the panic
+        // hook, where a second panic aborts the process). Such an argument is skipped.
+        let args: Vec<Option<String>> = std::env::args_os().map(|a| a.into_string().ok()).collect();
         for (i, arg) in args.iter().enumerate() {
+            let Some(arg) = arg else { continue };
             let value = match arg.strip_prefix("--color=") {
                 Some(value) => Some(value),
-                None if arg == "--color" => args.get(i + 1).map(String::as_str),
+                None if arg == "--color" => args.get(i + 1).and_then(Option::as_deref),
                 None => None,
             };
             match value {

@@ -118,7 +118,24 @@ pub(crate) fn command_line(err: &clap::Error) -> ExitCode {
         }
         _ => {}
     }
-    for line in clap_lines(&rendered.to_string()) {
+    let mut lines = clap_lines(&rendered.to_string());
+    if err.kind() == ErrorKind::InvalidUtf8
+        && let Some(arg) = std::env::args_os().skip(1).find(|a| a.to_str().is_none())
+    {
+        // clap says only that some argument is not UTF-8; name it, with its bad bytes
+        // written as `\xNN` so the line itself is UTF-8.
+        let arg = escape_non_utf8(arg.as_encoded_bytes());
+        lines.splice(
+            0..1,
+            [
+                format!("error: argument `{arg}` is not UTF-8 text"),
+                "hint: pflow reads names, inputs and descriptions as UTF-8; pass the text in \
+                 UTF-8 (or in a file the workflow reads)"
+                    .to_owned(),
+            ],
+        );
+    }
+    for line in lines {
         let line = match (line.strip_prefix("error: "), line.strip_prefix("hint: ")) {
             (Some(rest), _) => format!("{} {rest}", out.paint(Style::Error, "error:")),
             (_, Some(rest)) => format!("{} {rest}", out.paint(Style::Hint, "hint:")),
@@ -127,6 +144,19 @@ pub(crate) fn command_line(err: &clap::Error) -> ExitCode {
         out.stderr_line(&line);
     }
     ExitCode::from(exit::USAGE)
+}
+
+/// `bytes` as text: its UTF-8 runs as they are (controls escaped), every other byte as
+/// `\xNN`.
+fn escape_non_utf8(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(&pflow_ir::escape_controls(chunk.valid(), pflow_ir::Lines::One));
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
 }
 
 /// clap's plain error text in pflow's shape: its indented `tip:` lines become `hint:`

@@ -314,3 +314,43 @@ fn a_panic_prints_one_error_line_and_exits_1() {
     );
     assert!(!run.contains("stack backtrace") && !run.contains("panicked at"), "{run}");
 }
+
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_naming_it() {
+    use std::os::unix::ffi::OsStrExt;
+
+    let sandbox = Sandbox::new();
+    sandbox.file("greet.json", HELLO);
+    let cases: [(&[&str], &[u8]); 3] = [
+        (&[], b"\xff"),
+        (&["run", "greet.json"], b"name=\xff"),
+        (&["workflow", "save", "greet.json", "--name", "g", "--description"], b"a\x9bb"),
+    ];
+    let mut transcripts = Vec::new();
+    for (args, bad) in cases {
+        let mut command = sandbox.command(args, &[]);
+        command.arg(std::ffi::OsStr::from_bytes(bad));
+        let run = crate::sandbox::transcript(command, None);
+        assert!(run.starts_with("exit: 2\n--- stdout\n--- stderr\n"), "{args:?}: {run}");
+        assert!(!run.contains("panicked") && !run.contains("internal error"), "{run}");
+        transcripts.push(run);
+    }
+    assert!(transcripts[0].contains("error: unrecognized subcommand"), "{}", transcripts[0]);
+    assert_snapshot!(transcripts[1], @r"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: argument `name=\xff` is not UTF-8 text
+        hint: pflow reads names, inputs and descriptions as UTF-8; pass the text in UTF-8 (or in a file the workflow reads)
+
+        Usage: pflow run [OPTIONS] [WORKFLOW] [KEY=VALUE]...
+
+        For more information, try '--help'.
+        ");
+    assert!(
+        transcripts[2].contains("error: argument `a\\x9bb` is not UTF-8 text"),
+        "{}",
+        transcripts[2]
+    );
+    assert!(!sandbox.home().join("workflows").join("g.json").exists(), "saved anyway");
+}
