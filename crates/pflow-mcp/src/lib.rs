@@ -18,6 +18,7 @@ mod tools;
 mod transport;
 
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 
 use pflow_exec::Runtime;
 use pflow_store::WorkflowManager;
@@ -67,8 +68,12 @@ pub fn serve_on(
         .thread_name("pflow-mcp")
         .build()
         .map_err(ServeError::Runtime)?;
-    let library = tools::Library { manager: config.manager, runtime: config.runtime };
-    let server = server::Server::new(library, config.version);
+    // The library outlives the runtime: its store may own a blocking client with a
+    // runtime of its own (PostgreSQL's), whose drop must not run on this runtime's
+    // thread ("cannot start a runtime from within a runtime"). The server's copies are
+    // dropped inside `block_on`; this last one is dropped after the runtime has stopped.
+    let library = Arc::new(tools::Library { manager: config.manager, runtime: config.runtime });
+    let server = server::Server::new(Arc::clone(&library), config.version);
     let inflight = server.inflight();
     let writer = transport::WriterThread::start(output);
     let closing = server.inflight();
@@ -87,6 +92,7 @@ pub fn serve_on(
         Ok(())
     });
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    drop(library);
     writer.finish();
     result
 }

@@ -33,9 +33,9 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    pub(crate) fn new(library: Library, version: &'static str) -> Server {
+    pub(crate) fn new(library: Arc<Library>, version: &'static str) -> Server {
         Server {
-            library: Arc::new(library),
+            library,
             tools: Arc::new(tools::all()),
             inflight: Arc::new(Inflight::default()),
             version,

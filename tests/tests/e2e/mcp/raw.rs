@@ -360,3 +360,24 @@ fn s4_closing_stdin_mid_call_ends_the_server_its_children_and_temp_files() {
         "ok: the server exited {took:?} after stdin closed; no process or temp file left"
     ));
 }
+
+#[test]
+fn closing_stdin_after_a_call_on_postgres_ends_the_server_with_0() {
+    // The store's blocking PostgreSQL client owns a runtime of its own; dropping it on
+    // the server's runtime thread panicked ("cannot start a runtime from within a
+    // runtime") and the server exited 1 although every call had succeeded.
+    let lib = crate::pg_support::PgLibrary::new();
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let mut raw = Raw::start(&lib.home, tmp.path(), &["--store", &lib.uri]);
+    raw.initialize();
+    let echo = json!({"ir_version": "0.1.0", "nodes": [{"id": "e", "type": "echo"}]});
+    let saved = raw.call(1, "workflow_save", json!({"workflow": echo, "name": "kept"}));
+    assert_eq!(saved["result"]["isError"], false, "{saved}");
+    let listed = raw.call(2, "workflow_list", json!({}));
+    assert!(listed.to_string().contains("kept"), "{listed}");
+    let (status, _) = raw.close(Duration::from_secs(10));
+    let stderr = raw.stderr();
+    assert!(status.success(), "{status}; stderr: {stderr}");
+    assert_eq!(stderr, "", "the server said something on leaving");
+    raw.assert_every_line_is_a_message();
+}
