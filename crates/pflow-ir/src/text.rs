@@ -23,8 +23,10 @@ pub enum Lines {
 
 /// `text` with every character that a terminal would act on written as a visible escape
 /// (`\u{1b}`): the C0 controls (all of them for [`Lines::One`]; all but `\n` and `\t`
-/// for [`Lines::Many`]), DEL, the C1 controls (U+0080–U+009F) and the bidirectional
-/// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+/// for [`Lines::Many`]), DEL, the C1 controls (U+0080–U+009F), the line and paragraph
+/// separators (U+2028, U+2029: a terminal shows them as nothing or as a break, either way
+/// not as what they are) and the bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069).
 ///
 /// Everything else is unchanged, and text that holds none of these is borrowed, not
 /// copied.
@@ -50,7 +52,7 @@ fn needs_escape(c: char, lines: Lines) -> bool {
     match c {
         '\n' | '\t' => lines == Lines::One,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
+        '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
         _ => false,
     }
 }
@@ -78,9 +80,9 @@ mod tests {
         check("café crème brûlée, 日本語, 🦀", Lines::One, "café crème brûlée, 日本語, 🦀");
         // Right next to the escaped ranges, and other format characters: kept.
         check(
-            "\u{a0}\u{2029}\u{202f}\u{2065}\u{206a}\u{200f}",
+            "\u{a0}\u{2027}\u{202f}\u{2065}\u{206a}\u{200f}",
             Lines::One,
-            "\u{a0}\u{2029}\u{202f}\u{2065}\u{206a}\u{200f}",
+            "\u{a0}\u{2027}\u{202f}\u{2065}\u{206a}\u{200f}",
         );
         check("two\nlines\tand a tab", Lines::Many, "two\nlines\tand a tab");
     }
@@ -129,6 +131,12 @@ mod tests {
             Lines::One,
             "\\u{2066}\\u{2067}\\u{2068}\\u{2069}",
         );
+    }
+
+    #[test]
+    fn line_and_paragraph_separators() {
+        check("a\u{2028}b\u{2029}c", Lines::One, "a\\u{2028}b\\u{2029}c");
+        check("a\u{2028}b\u{2029}c", Lines::Many, "a\\u{2028}b\\u{2029}c");
     }
 
     #[test]

@@ -191,3 +191,29 @@ fn assert_no_raw(run: &Run) {
         assert!(!run.stdout.contains(c) && !run.stderr.contains(c), "raw {c:?}: {run:#?}");
     }
 }
+
+/// U+2028 and U+2029 are no control characters, but a terminal shows them as nothing or
+/// as a line break: a description can hide text behind them, so they are escaped too.
+#[test]
+fn line_and_paragraph_separators_are_escaped() {
+    let home = TestHome::new();
+    let cwd = tempfile::tempdir().unwrap();
+    let ir = json!({"ir_version": "0.1.0", "nodes": [{"id": "e", "type": "echo"}]});
+    std::fs::write(cwd.path().join("wf.json"), ir.to_string()).unwrap();
+    let description = "safe\u{2028}hidden\u{2029}end";
+    let args = ["workflow", "save", "wf.json", "--name", "sep", "--description", description];
+    let run = home.run_in(cwd.path(), args, b"");
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let shown = "safe\\u{2028}hidden\\u{2029}end";
+    for args in
+        [&["workflow", "list"][..], &["workflow", "show", "sep"], &["workflow", "history", "sep"]]
+    {
+        let run = home.run(args);
+        assert_eq!(run.code, 0, "pflow {args:?}\n{}", run.transcript());
+        assert!(!run.stdout.contains(['\u{2028}', '\u{2029}']), "{}", run.stdout.escape_debug());
+        assert!(run.stdout.contains(shown), "pflow {args:?}: no `{shown}` in:\n{}", run.stdout);
+    }
+    // The discovery context puts a description on one line, separators included.
+    let run = home.run(["context", "discover"]);
+    assert!(run.stdout.contains("safe hidden end"), "{}", run.stdout.escape_debug());
+}
