@@ -5,7 +5,6 @@ mod bundle;
 mod context;
 mod discovery;
 mod hostile_text;
-mod language;
 mod mcp;
 mod nested;
 mod pg_support;

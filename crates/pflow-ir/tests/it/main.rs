@@ -2,7 +2,6 @@
 //! runtime, the workflow source helper, and property tests.
 
 mod catalog;
-mod fields;
 mod properties;
 mod rules;
 mod source;
