@@ -140,21 +140,17 @@ impl Answer {
         input_tokens: u64,
         output_tokens: u64,
     ) -> Answer {
-        Answer::json(json!({
-            "id": "msg_test",
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
-            "stop_sequence": null,
-            "usage": {
+        Answer::anthropic_message(
+            model,
+            json!([{"type": "text", "text": text}]),
+            "end_turn",
+            json!({
                 "input_tokens": input_tokens,
                 "output_tokens": output_tokens,
                 "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": 0
-            }
-        }))
+            }),
+        )
     }
 
     /// A Messages reply that calls the structured-output tool with `input`.
@@ -164,15 +160,25 @@ impl Answer {
         input_tokens: u64,
         output_tokens: u64,
     ) -> Answer {
+        Answer::anthropic_message(
+            model,
+            json!([{"type": "tool_use", "id": "toolu_test", "name": "json_tool_call", "input": input}]),
+            "tool_use",
+            json!({"input_tokens": input_tokens, "output_tokens": output_tokens}),
+        )
+    }
+
+    /// A Messages reply with `content`, as Anthropic shapes it.
+    fn anthropic_message(model: &str, content: Value, stop_reason: &str, usage: Value) -> Answer {
         Answer::json(json!({
             "id": "msg_test",
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [{"type": "tool_use", "id": "toolu_test", "name": "json_tool_call", "input": input}],
-            "stop_reason": "tool_use",
+            "content": content,
+            "stop_reason": stop_reason,
             "stop_sequence": null,
-            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}
+            "usage": usage
         }))
     }
 
