@@ -88,8 +88,3 @@ pub(crate) fn time_of(t: OffsetDateTime) -> Timestamp {
 pub(crate) fn sql_revision(revision: u64) -> String {
     revision.to_string()
 }
-
-/// The microsecond after `t`; `None` past the last representable time.
-pub(crate) fn next_micro(t: Timestamp) -> Option<Timestamp> {
-    Timestamp::from_unix_micros(t.unix_micros().checked_add(1)?)
-}

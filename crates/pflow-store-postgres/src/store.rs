@@ -1,6 +1,7 @@
 //! [`PgStore`]: the workflow store over PostgreSQL — the reads, and `write` as one SQL
 //! transaction under the library's advisory lock.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::ops::ControlFlow;
 use std::sync::{Mutex, MutexGuard};
@@ -17,8 +18,7 @@ use time::OffsetDateTime;
 
 use crate::error::{PgError, PgErrorKind};
 use crate::rows::{
-    listed, next_micro, parse_document, parse_revision, sql_revision, sql_time, summary_json,
-    time_of,
+    listed, parse_document, parse_revision, sql_revision, sql_time, summary_json, time_of,
 };
 use crate::schema;
 use crate::session::{Fail, Session};
@@ -703,17 +703,9 @@ fn free_time(
         TAKEN_TIMES,
         &[(&name.as_str(), Type::TEXT), (&sql_time(at), Type::TIMESTAMPTZ)],
     )?;
-    let mut free = at;
-    for row in rows {
-        let taken = time_of(row.get::<_, OffsetDateTime>(0));
-        if taken > free {
-            break;
-        }
-        free = next_micro(free).ok_or_else(|| {
-            Fail::Found(PgError::new(PgErrorKind::Other, "no deletion time is free after the last"))
-        })?;
-    }
-    Ok(free)
+    let taken: HashSet<Timestamp> =
+        rows.iter().map(|row| time_of(row.get::<_, OffsetDateTime>(0))).collect();
+    Ok(pflow_store::free_time(name, at, |t| taken.contains(&t))?)
 }
 
 /// The revision number in column `column` (`revision::text`).

@@ -544,7 +544,7 @@ fn life_to_put(txn: &mut dyn Transaction, w: &BundledWorkflow) -> StoreResult<Ve
     let times: Vec<Timestamp> =
         trashed.iter().filter_map(|t| t.document.as_ref()).map(|d| d.created_at).collect();
     if times.contains(&created) {
-        let moved = time_after(created, times.iter().max().copied());
+        let moved = time_after(w.name(), created, times.iter().max().copied())?;
         for revision in &mut life.revisions {
             revision.created_at = moved;
         }

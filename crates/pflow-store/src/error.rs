@@ -73,6 +73,20 @@ pub enum StoreError {
         /// Its current revision.
         revision: u64,
     },
+    /// A life or trash entry of the workflow is at the last time there can be (the end of
+    /// the year 9999), so a new life or trash entry of that name cannot get a creation or
+    /// deletion time after it, and would share its key (which would replace a kept
+    /// revision or a trash entry); nothing was written.
+    #[error(
+        "workflow `{name}` cannot get a time after `{last}`, the last there can be: a new \
+         life or trash entry of it would replace an old one"
+    )]
+    NoTimeLeft {
+        /// The workflow's name.
+        name: WorkflowName,
+        /// The time already taken, after which none is left.
+        last: pflow_ir::Timestamp,
+    },
     /// The document's stored form would be larger than the store reads back; nothing was
     /// written.
     #[error(
@@ -205,6 +219,11 @@ impl StoreError {
             StoreError::RevisionLimit { .. } => {
                 Some("save its content under a new name, which starts at revision 1".to_owned())
             }
+            StoreError::NoTimeLeft { .. } => Some(
+                "purge the workflow's trash entries (their times are at the end of the \
+                 calendar), or keep the workflow under a new name"
+                    .to_owned(),
+            ),
             StoreError::TooLarge { .. } => Some(
                 "a workflow this large is data, not a graph: read the data from a file at run \
                  time instead"

@@ -59,5 +59,5 @@ pub use revisions::{Changes, RevisionSummary};
 pub use store::{
     History, InputSummary, Life, Listed, Listing, Location, MAX_DOCUMENT_BYTES, Placed, Problem,
     PurgeFilter, StoredDocument, Summary, Transaction, TrashEntry, TrashKey, TrashListing, Trashed,
-    WorkflowStore,
+    WorkflowStore, free_time,
 };

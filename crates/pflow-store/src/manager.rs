@@ -257,7 +257,7 @@ impl WorkflowManager {
                     }
                 }
                 let newest = txn.trashed(&name)?.iter().map(|t| t.key.deleted_at).max();
-                key = Some(txn.delete(&name, time_after(now, newest))?);
+                key = Some(txn.delete(&name, time_after(&name, now, newest)?)?);
                 Ok(())
             })
             .map_err(|e| self.with_suggestions(e))?;
@@ -590,7 +590,7 @@ pub(crate) fn save_in(
             let trashed = txn.trashed(name)?;
             let newest =
                 trashed.iter().filter_map(|t| t.document.as_ref()).map(|d| d.created_at).max();
-            let created = time_after(now, newest);
+            let created = time_after(name, now, newest)?;
             let doc = Document::new(
                 name.clone(),
                 description.unwrap_or("").to_owned(),

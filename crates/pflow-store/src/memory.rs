@@ -118,12 +118,10 @@ impl State {
     }
 
     /// The first free trash key of `name` at or after `deleted_at`.
-    fn free_key(&self, name: &WorkflowName, deleted_at: Timestamp) -> TrashKey {
-        let mut key = TrashKey { name: name.clone(), deleted_at };
-        while self.trash.iter().any(|(k, _)| *k == key) {
-            key.deleted_at = crate::store::time_after(key.deleted_at, Some(key.deleted_at));
-        }
-        key
+    fn free_key(&self, name: &WorkflowName, deleted_at: Timestamp) -> StoreResult<TrashKey> {
+        let taken = |at| self.trash.iter().any(|(k, _)| k.name == *name && k.deleted_at == at);
+        let deleted_at = crate::free_time(name, deleted_at, taken)?;
+        Ok(TrashKey { name: name.clone(), deleted_at })
     }
 
     fn list(&self) -> Listing {
@@ -259,8 +257,11 @@ impl Transaction for MemoryTxn {
     }
 
     fn delete(&mut self, name: &WorkflowName, deleted_at: Timestamp) -> StoreResult<TrashKey> {
+        if !self.state.live.contains_key(name) {
+            return Err(not_found(name));
+        }
+        let key = self.state.free_key(name, deleted_at)?;
         let stored = self.state.live.remove(name).ok_or_else(|| not_found(name))?;
-        let key = self.state.free_key(name, deleted_at);
         self.state.trash.push((key.clone(), stored));
         Ok(key)
     }
@@ -308,7 +309,7 @@ impl Transaction for MemoryTxn {
                 Ok(Placed::Live)
             }
             Some(at) => {
-                let key = self.state.free_key(&name, at);
+                let key = self.state.free_key(&name, at)?;
                 self.state.trash.push((key.clone(), stored));
                 Ok(Placed::Trashed(key))
             }

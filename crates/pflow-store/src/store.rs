@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use pflow_ir::{Document, InputSpec, OutputSpec, Timestamp, ValueType, WorkflowName};
 use serde::{Deserialize, Serialize};
 
-use crate::StoreResult;
+use crate::{StoreError, StoreResult};
 
 /// The largest stored document (and workflow file) pflow reads: 16 MiB. A document whose
 /// stored form would be larger is refused before anything is written.
@@ -495,13 +495,43 @@ pub struct Problem {
 }
 
 /// `now`, or one microsecond after `newest` if that is later: the deletion time of a new
-/// trash entry (after the newest entry of that name) and the creation time of a new
-/// workflow (after the newest trashed life of that name), so that the times of one name
-/// are distinct and in order even when the clock stands still or steps back.
-pub(crate) fn time_after(now: Timestamp, newest: Option<Timestamp>) -> Timestamp {
-    let after = newest.and_then(|t| Timestamp::from_unix_micros(t.unix_micros().saturating_add(1)));
-    match after {
-        Some(after) if after > now => after,
-        _ => now,
+/// trash entry of `name` (after the newest entry of that name) and the creation time of a
+/// new life of it (after the newest trashed life of that name), so that the times of one
+/// name are distinct and in order even when the clock stands still or steps back.
+///
+/// [`StoreError::NoTimeLeft`] when `newest` is the last time there can be: the new entry
+/// would share its key with an old one, and one of them would be lost.
+pub(crate) fn time_after(
+    name: &WorkflowName,
+    now: Timestamp,
+    newest: Option<Timestamp>,
+) -> StoreResult<Timestamp> {
+    let Some(newest) = newest else { return Ok(now) };
+    let after = next_micro(newest).ok_or_else(|| no_time_left(name, newest))?;
+    Ok(after.max(now))
+}
+
+/// The first time at or after `from` that `taken` does not hold: the deletion time a
+/// backend gives a trash entry of `name` when the one asked for is taken by another entry
+/// of that name. [`StoreError::NoTimeLeft`] when every time up to the last there can be
+/// is taken; a backend never reuses a taken one (that would replace an entry).
+pub fn free_time(
+    name: &WorkflowName,
+    from: Timestamp,
+    taken: impl Fn(Timestamp) -> bool,
+) -> StoreResult<Timestamp> {
+    let mut free = from;
+    while taken(free) {
+        free = next_micro(free).ok_or_else(|| no_time_left(name, free))?;
     }
+    Ok(free)
+}
+
+/// The microsecond after `t`; `None` past the last time there can be.
+fn next_micro(t: Timestamp) -> Option<Timestamp> {
+    Timestamp::from_unix_micros(t.unix_micros().checked_add(1)?)
+}
+
+fn no_time_left(name: &WorkflowName, last: Timestamp) -> StoreError {
+    StoreError::NoTimeLeft { name: name.clone(), last }
 }

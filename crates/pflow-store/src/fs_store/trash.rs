@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use pflow_ir::{Timestamp, WorkflowName};
 
 use super::{FsStore, TEMP_ATTEMPTS, TRASH_DIR, io_error, live_corrupt, not_found, problem};
-use crate::store::time_after;
+use crate::store::free_time;
 use crate::{
     Problem, PurgeFilter, StoreError, StoreResult, StoredDocument, TrashEntry, TrashKey,
     TrashListing, Trashed,
@@ -85,13 +85,10 @@ impl FsStore {
         // Entries of one name have distinct times: a time already taken (by another life of
         // this name, whose file name differs by its creation time) moves to the next free
         // microsecond.
-        let mut deleted_at = deleted_at;
         let removed = |f: &TrashFile| created.is_some() && f.created == created;
         let taken: Vec<Timestamp> =
             mine.iter().filter(|f| !removed(f)).map(|f| f.key.deleted_at).collect();
-        while taken.contains(&deleted_at) {
-            deleted_at = time_after(deleted_at, Some(deleted_at));
-        }
+        let mut deleted_at = free_time(name, deleted_at, |at| taken.contains(&at))?;
         let mut attempts = 0;
         loop {
             let target = trash.join(trash_file(name, deleted_at.unix_micros(), created));
@@ -100,7 +97,8 @@ impl FsStore {
                 // Only a stray file of the same name can be there (we hold the lock).
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < TEMP_ATTEMPTS => {
                     attempts += 1;
-                    deleted_at = time_after(deleted_at, Some(deleted_at));
+                    let tried = deleted_at;
+                    deleted_at = free_time(name, tried, |at| at <= tried || taken.contains(&at))?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
                 Err(e) => return Err(io_error("move to the trash", &path, e)),
@@ -128,10 +126,7 @@ impl FsStore {
         let (files, _) = self.scan_trash()?;
         let taken: Vec<Timestamp> =
             files.iter().filter(|f| f.key.name == *name).map(|f| f.key.deleted_at).collect();
-        let mut deleted_at = deleted_at;
-        while taken.contains(&deleted_at) {
-            deleted_at = time_after(deleted_at, Some(deleted_at));
-        }
+        let deleted_at = free_time(name, deleted_at, |at| taken.contains(&at))?;
         let target = trash.join(trash_file(name, deleted_at.unix_micros(), Some(created)));
         let temp = self.write_temp(doc.text().as_bytes())?;
         if let Err(e) = self.fs.rename_noreplace(&temp.path, &target) {

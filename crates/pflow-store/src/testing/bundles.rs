@@ -28,6 +28,7 @@ pub(super) const CASES: &[Case] = &[
     case!(a_cycle_through_the_bundle_and_the_store_imports_nothing),
     case!(a_dry_run_reports_and_writes_nothing),
     case!(a_life_imported_again_after_a_delete_keeps_the_trashed_one),
+    case!(a_life_created_at_the_last_time_is_never_imported_twice),
     case!(the_deepest_workflow_a_store_keeps_fits_in_a_bundle),
 ];
 
@@ -386,6 +387,48 @@ fn a_life_imported_again_after_a_delete_keeps_the_trashed_one(h: &mut dyn Harnes
         .map(|l| (l.revisions.iter().map(|d| d.revision).collect(), l.deleted_at.is_some()))
         .collect();
     assert_eq!(shape, [(vec![1, 2], false), (vec![1, 2], true)]);
+}
+
+/// A life created at the last time there can be, imported with its history, updated and
+/// deleted, then imported again: the second life can get no creation time of its own, so
+/// the import is refused (`NoTimeLeft`) and writes nothing — never a second life under the
+/// first one's key, whose update would replace a kept revision of the first and whose
+/// delete would remove the first one's trash entry.
+fn a_life_created_at_the_last_time_is_never_imported_twice(h: &mut dyn Harness) {
+    let last = super::support::last_time();
+    let memory = Arc::new(MemoryStore::new());
+    let far = pflow_ir::Document::new(super::support::name("far"), "one".into(), ir(1), last);
+    super::support::put(&*memory, &far);
+    let source = WorkflowManager::new(memory);
+    source.update("far", &ir(2), "two", 1).unwrap();
+    let (bundle, _) = source.export(&["far"], &options(false, true)).unwrap();
+    let bundle = through_text(&bundle);
+    let m = manager(h);
+    m.import(&bundle, import(OnConflict::Fail)).unwrap();
+    m.update("far", &ir(3), "three", 2).unwrap();
+    m.delete("far", IfCalled::Refuse).unwrap();
+    for on_conflict in [OnConflict::Fail, OnConflict::Skip, OnConflict::Update] {
+        match m.import(&bundle, import(on_conflict)).unwrap_err() {
+            StoreError::NoTimeLeft { name, last: at } => {
+                assert_eq!((name.as_str(), at), ("far", last));
+            }
+            other => panic!("expected NoTimeLeft, got {other:?}"),
+        }
+    }
+    assert!(!m.exists("far").unwrap());
+    let trash = m.trash().unwrap();
+    assert_eq!(trash.entries.len(), 1, "{trash:?}");
+    assert_eq!(trash.entries[0].created_at, last);
+    // The first life is whole: it comes back with its three revisions.
+    assert_eq!(m.restore_trashed("far").unwrap().revision, 3);
+    let history: Vec<(u64, String)> = m
+        .history("far")
+        .unwrap()
+        .revisions
+        .iter()
+        .map(|d| (d.revision, d.description.clone()))
+        .collect();
+    assert_eq!(history, [(1, "one".into()), (2, "two".into()), (3, "three".into())]);
 }
 
 /// Every workflow a store can hold can be shared: the deepest IR a save accepts, with its

@@ -18,6 +18,7 @@ pub(super) const CASES: &[Case] = &[
     case!(a_restore_over_the_size_limit_is_refused),
     case!(the_last_revision_number_cannot_be_updated),
     case!(deletion_times_stay_in_order_when_the_clock_is_behind),
+    case!(a_trash_entry_at_the_last_time_gets_no_later_neighbour),
     case!(a_trash_restore_takes_the_newest_readable_entry, corrupt),
 ];
 
@@ -264,6 +265,33 @@ fn deletion_times_stay_in_order_when_the_clock_is_behind(h: &mut dyn Harness) {
     // Another name is not pushed forward.
     m.create("other", &ir(3), "").unwrap();
     assert!(m.delete("other", IfCalled::Refuse).unwrap().deleted_at < future);
+}
+
+/// A trash entry deleted at the last time there can be: a delete of the name can get no
+/// later time (its entry would come back before the older one, or share its key), so it
+/// is refused (`NoTimeLeft`) and nothing moves; the backend's own delete at that time
+/// finds no free time after it either, and refuses rather than replace the entry.
+fn a_trash_entry_at_the_last_time_gets_no_later_neighbour(h: &mut dyn Harness) {
+    let m = manager(h);
+    let store = h.store();
+    let last = super::support::last_time();
+    m.create("end", &ir(1), "first").unwrap();
+    let planted = transact(&*store, |txn| txn.delete(&name("end"), last)).unwrap();
+    assert_eq!(planted.deleted_at, last);
+    m.create("end", &ir(2), "second").unwrap();
+    let no_time = |err: StoreError| match err {
+        StoreError::NoTimeLeft { name, last: at } => assert_eq!((name.as_str(), at), ("end", last)),
+        other => panic!("expected NoTimeLeft, got {other:?}"),
+    };
+    no_time(m.delete("end", IfCalled::Refuse).unwrap_err());
+    no_time(transact(&*store, |txn| txn.delete(&name("end"), last)).unwrap_err());
+    assert_eq!(m.load("end").unwrap().description, "second");
+    let trash = m.trash().unwrap().entries;
+    let keys: Vec<_> = trash.iter().map(|e| e.key()).collect();
+    assert_eq!(keys, [planted]);
+    // Purged, the time is free again.
+    m.purge(Some("end"), None).unwrap();
+    assert!(m.delete("end", IfCalled::Refuse).unwrap().deleted_at < last);
 }
 
 /// The newest trash entry of a name cannot be read: a restore brings back the newest one

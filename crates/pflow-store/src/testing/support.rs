@@ -95,6 +95,11 @@ pub(crate) fn doc(n: &str, content: u64) -> Document {
     Document::new(name(n), format!("description {content}"), ir(content), Timestamp::now())
 }
 
+/// The last time a timestamp can hold: `9999-12-31T23:59:59.999999Z`.
+pub(crate) fn last_time() -> Timestamp {
+    Timestamp::parse("9999-12-31T23:59:59.999999Z").expect("a valid time")
+}
+
 /// The stored form of `doc`.
 pub(crate) fn stored(doc: &Document) -> StoredDocument {
     StoredDocument::new(doc.clone()).expect("the sample document is small")
