@@ -20,7 +20,7 @@ fn echo_chain(len: usize) -> WorkflowIr {
                 if i == 0 { json!("hello") } else { json!(format!("${{n{}.message}}", i - 1)) };
             let mut params = Map::new();
             params.insert("message".to_owned(), message);
-            Node { id: format!("n{i}"), ty: "echo".to_owned(), params }
+            Node::new(format!("n{i}"), "echo", params)
         })
         .collect();
     let edges = (1..len)

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// A shared stop flag: once set, a run stops before its next node, and a running shell
 /// command is killed with its whole process group.
@@ -25,6 +26,23 @@ impl CancelFlag {
     /// Whether [`cancel`](CancelFlag::cancel) was called.
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `duration` or until the flag is set, whichever comes first; true when
+    /// the whole time passed.
+    pub fn sleep(&self, duration: Duration) -> bool {
+        let until = Instant::now() + duration;
+        loop {
+            if self.is_cancelled() {
+                return false;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            // Short naps: a set flag is seen within one of them.
+            std::thread::sleep(left.min(Duration::from_millis(20)));
+        }
     }
 
     /// The underlying atomic, for code that sets it directly (a signal handler).

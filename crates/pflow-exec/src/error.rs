@@ -154,8 +154,12 @@ pub struct CoerceError {
 /// the node an `error` edge leads to can inspect them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeError {
-    kind: NodeErrorKind,
+    /// Boxed: a `Result<_, NodeError>` stays small on the success path.
+    kind: Box<NodeErrorKind>,
     outputs: Map<String, Value>,
+    /// Whether a new attempt can fix it (a dropped connection, a file busy for a moment);
+    /// only such failures are attempted again under `retry` or a batch's `max_retries`.
+    retriable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,13 +175,34 @@ enum NodeErrorKind {
 impl NodeError {
     /// A failure with a message (lowercase, values in backticks).
     pub fn new(message: impl Into<String>) -> NodeError {
-        NodeError { kind: NodeErrorKind::Failed(message.into()), outputs: Map::new() }
+        NodeError {
+            kind: Box::new(NodeErrorKind::Failed(message.into())),
+            outputs: Map::new(),
+            retriable: false,
+        }
+    }
+
+    /// The same failure, one a new attempt can fix (0.16 retries the exceptions a node
+    /// raises while it works: a connection that failed, a file that could not be read;
+    /// never a shell command's exit status or timeout, nor a wrong param).
+    pub fn retriable(mut self) -> NodeError {
+        self.retriable = true;
+        self
+    }
+
+    /// Whether a new attempt can fix this failure.
+    pub fn is_retriable(&self) -> bool {
+        self.retriable && !self.is_cancelled()
     }
 
     /// The node stopped because the run was cancelled; the run stops, and `error` edges
     /// do not apply.
     pub fn cancelled() -> NodeError {
-        NodeError { kind: NodeErrorKind::Cancelled, outputs: Map::new() }
+        NodeError {
+            kind: Box::new(NodeErrorKind::Cancelled),
+            outputs: Map::new(),
+            retriable: false,
+        }
     }
 
     /// The same failure, also recording `outputs` under the node's id.
@@ -188,7 +213,7 @@ impl NodeError {
 
     /// Whether the node stopped because the run was cancelled.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.kind, NodeErrorKind::Cancelled)
+        matches!(*self.kind, NodeErrorKind::Cancelled)
     }
 
     /// The outputs the node produced before failing.
@@ -203,12 +228,12 @@ impl NodeError {
             ExecError::Cancelled => NodeErrorKind::Cancelled,
             other => NodeErrorKind::Failed(other.to_string()),
         };
-        NodeError { kind, outputs: Map::new() }
+        NodeError { kind: Box::new(kind), outputs: Map::new(), retriable: false }
     }
 
     /// Splits the failure into the chain below the failing node and the innermost message.
     pub(crate) fn into_parts(self) -> (Vec<String>, String, Map<String, Value>) {
-        match self.kind {
+        match *self.kind {
             NodeErrorKind::Failed(message) => (Vec::new(), message, self.outputs),
             NodeErrorKind::Child { chain, message } => (chain, message, self.outputs),
             NodeErrorKind::Cancelled => {
@@ -222,7 +247,7 @@ impl fmt::Display for NodeError {
     /// The text recorded as `${node.error}`: the message, prefixed by the node chain inside
     /// a nested workflow (`call-leaf > echo: …`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match self.kind.as_ref() {
             NodeErrorKind::Failed(message) => f.write_str(message),
             NodeErrorKind::Child { chain, message } => {
                 write!(f, "{}: {message}", chain.join(" > "))

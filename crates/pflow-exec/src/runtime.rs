@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pflow_ir::template::{TemplateScope, resolve_params, resolve_str};
 use pflow_ir::{NodeCatalog, ValidIr, WorkflowIr};
@@ -25,6 +25,9 @@ pub const MAX_DEPTH_LIMIT: u64 = 64;
 
 /// The action a failing node takes when an edge for it leaves the node.
 const ERROR_ACTION: &str = "error";
+
+/// The type of the nested-workflow node.
+const WORKFLOW_TYPE: &str = "workflow";
 
 /// Runs workflows with a registry of node types.
 ///
@@ -205,8 +208,41 @@ impl Runtime {
         Ok(RunOutput { outputs, nodes_run: order.len() })
     }
 
-    /// Resolves a node's params and runs it.
+    /// Runs a node, attempting it again after a failure a new attempt can fix, as its
+    /// `retry` says (a `workflow` node is never attempted again: its child's nodes have
+    /// their own `retry`).
     fn execute(
+        &self,
+        node: &pflow_ir::Node,
+        scope: &Scope,
+        frame: &Frame,
+    ) -> Result<crate::NodeOutcome, NodeError> {
+        if node.batch.is_some() || node.loop_config.is_some() {
+            let field = if node.batch.is_some() { "batch" } else { "loop" };
+            return Err(NodeError::new(format!(
+                "node `{}` has `{field}`, which this runtime does not run yet",
+                node.id
+            )));
+        }
+        let retry = node.retry.as_ref().filter(|_| node.ty != WORKFLOW_TYPE);
+        let attempts = retry.map_or(1, pflow_ir::RetryConfig::attempts);
+        let mut attempt = 1;
+        loop {
+            match self.attempt(node, scope, frame) {
+                Err(error) if error.is_retriable() && attempt < attempts => {
+                    attempt += 1;
+                    let wait = retry.map_or(0.0, |r| r.wait_before(attempt));
+                    if !self.cancel.sleep(Duration::from_secs_f64(wait)) {
+                        return Err(NodeError::cancelled());
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Resolves a node's params and runs it once.
+    fn attempt(
         &self,
         node: &pflow_ir::Node,
         scope: &Scope,

@@ -6,6 +6,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::{BatchConfig, LoopConfig, RetryConfig};
+
 /// The action a node finishes with unless it chooses another.
 pub const DEFAULT_ACTION: &str = "default";
 
@@ -105,6 +107,38 @@ pub struct Node {
     /// Parameters, free-form; strings inside may hold templates.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub params: Map<String, Value>,
+    /// What the node does in this workflow, in words (0.16's `purpose`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Run the node once per item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchConfig>,
+    /// Run the node again while (or until) a condition over its outputs holds.
+    #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
+    pub loop_config: Option<LoopConfig>,
+    /// Attempt the node again after a failure a new attempt can fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryConfig>,
+    /// Whether the node's outputs may be reused across runs (0.16's `cache`; accepted
+    /// and kept, reuse across runs is not done here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<bool>,
+}
+
+impl Node {
+    /// A node with only an id, a type and params.
+    pub fn new(id: impl Into<String>, ty: impl Into<String>, params: Map<String, Value>) -> Node {
+        Node {
+            id: id.into(),
+            ty: ty.into(),
+            params,
+            purpose: None,
+            batch: None,
+            loop_config: None,
+            retry: None,
+            cache: None,
+        }
+    }
 }
 
 /// A transition: when `from` finishes with `action`, the run continues at `to`.

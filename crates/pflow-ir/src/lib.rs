@@ -9,6 +9,7 @@ mod document;
 mod ir;
 mod json;
 mod name;
+mod node_config;
 mod rules;
 mod spec;
 mod suggest;
@@ -21,6 +22,11 @@ pub use document::{DOCUMENT_VERSION, Document, Timestamp};
 pub use ir::{DEFAULT_ACTION, Edge, InputSpec, Node, OutputSpec, ValueType, WorkflowIr};
 pub use json::{JsonError, MAX_IR_DEPTH, MAX_JSON_DEPTH, parse_json};
 pub use name::{MAX_NAME_LEN, NameError, WorkflowName};
+pub use node_config::{
+    ATTEMPTS_RANGE, BATCH_OUTPUTS, Backoff, BatchConfig, DEFAULT_ITEM_NAME, DEFAULT_MAX_CONCURRENT,
+    ErrorHandling, INDEX_ROOT, ITERATION_ROOT, LOOP_STOPPED, LoopConfig, MAX_CONCURRENT_RANGE,
+    MAX_NODE_VISITS, MAX_RETRY_WAIT_SECS, RetryConfig,
+};
 pub use rules::{ParamProblem, check_param};
 pub use spec::{NodeCatalog, NodeSpec, OutputDecl, ParamRules, ParamSpec, StringFormat};
 pub use suggest::closest;

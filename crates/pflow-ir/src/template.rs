@@ -1,4 +1,6 @@
-//! Templates inside strings: `${node.key[0]}`, bare `$input`, and `$$` (SPEC §3.2).
+//! Templates inside strings: `${node.key[0]}`, bare `$input`, and `$$` (SPEC §3.2), with
+//! 0.16's `??` (`${a.x ?? b.y ?? "default"}`: the first operand that resolves) and
+//! template indexes (`${drafts.results[${__index__}].text}`) inside braces (SPEC §5.5).
 //!
 //! [`parse_template`] splits a string into literal text and references without knowing
 //! which names exist. Whether a *bare* `$name` is a reference is decided later, against a
@@ -9,6 +11,7 @@
 //! with values: a string that is exactly one reference takes the referenced value with its
 //! JSON type; anything else is interpolated into a string.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -31,7 +34,7 @@ pub enum Segment {
 }
 
 /// A reference to a value: a root name and the steps into it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TemplateRef {
     /// A workflow input or a node id.
     pub root: String,
@@ -43,6 +46,18 @@ pub struct TemplateRef {
     /// The reference exactly as written (`${read.content}`, `$name`); a bare reference
     /// whose root is unknown is kept as this text.
     pub text: String,
+    /// The operands after `??`, tried in order when this reference does not resolve
+    /// (always empty for a bare reference and inside a template index).
+    pub fallbacks: Vec<Operand>,
+}
+
+/// An operand of `??` after the first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Operand {
+    /// Another reference (its `text` is the operand as written).
+    Ref(TemplateRef),
+    /// A JSON literal, as written (`"none"`, `0`, `[]`, `null`); it always resolves.
+    Literal(String),
 }
 
 /// One step below a root.
@@ -52,6 +67,9 @@ pub enum PathStep {
     Key(String),
     /// `[index]`: an element of an array.
     Index(usize),
+    /// `[${ref}]`: an element of an array, at the index another reference holds (a plain
+    /// reference: no `??`, no index of its own that is a template).
+    Dynamic(Box<TemplateRef>),
 }
 
 /// The names a template can refer to, and their values.
@@ -164,6 +182,16 @@ pub enum ResolveErrorKind {
         index: usize,
         /// How many elements the array has.
         len: usize,
+    },
+    /// A template index that does not hold a non-negative integer.
+    #[error("`{reference}`: the index `{index}` is {found}, not a non-negative integer")]
+    BadIndex {
+        /// The reference as written.
+        reference: String,
+        /// The index reference as written.
+        index: String,
+        /// What the index holds (`a string`, `-1`, …).
+        found: String,
     },
     /// A key step into something that is not an object, or an index into a non-array.
     #[error("`{reference}`: `{parent}` is {found}, so it has no `{step}`")]
@@ -280,7 +308,7 @@ impl Template {
         if let [Segment::Ref(r)] = self.segments.as_slice()
             && (r.braced || scope.is_root(&r.root))
         {
-            return r.resolve(scope).cloned();
+            return r.resolve(scope).map(Cow::into_owned);
         }
         let mut out = String::new();
         for segment in &self.segments {
@@ -289,7 +317,7 @@ impl Template {
                 Segment::Ref(r) if !r.braced && !scope.is_root(&r.root) => {
                     out.push_str(&r.text);
                 }
-                Segment::Ref(r) => match r.resolve(scope)? {
+                Segment::Ref(r) => match r.resolve(scope)?.as_ref() {
                     Value::String(s) => out.push_str(s),
                     other => out.push_str(&interpolation_text(other)),
                 },
@@ -305,8 +333,59 @@ impl TemplateRef {
         self.braced || is_root(&self.root)
     }
 
-    /// The referenced value in `scope`.
+    /// The referenced value in `scope`: this reference's, else that of the first `??`
+    /// operand that resolves (a literal always does); when none does, the error of the
+    /// first.
     pub fn resolve<'s, S: TemplateScope + ?Sized>(
+        &self,
+        scope: &'s S,
+    ) -> Result<Cow<'s, Value>, ResolveErrorKind> {
+        let first = match self.lookup_in(scope) {
+            Ok(value) => return Ok(Cow::Borrowed(value)),
+            Err(e) if self.fallbacks.is_empty() || !e.falls_through() => return Err(e),
+            Err(e) => e,
+        };
+        for operand in &self.fallbacks {
+            match operand {
+                Operand::Literal(text) => {
+                    let value =
+                        serde_json::from_str(text).expect("literals are checked when parsed");
+                    return Ok(Cow::Owned(value));
+                }
+                Operand::Ref(r) => match r.lookup_in(scope) {
+                    Ok(value) => return Ok(Cow::Borrowed(value)),
+                    Err(e) if !e.falls_through() => return Err(e),
+                    Err(_) => {}
+                },
+            }
+        }
+        Err(first)
+    }
+
+    /// Every reference this one holds: itself, its `??` operands and the references of
+    /// its template indexes, in the order written.
+    pub fn all_refs(&self) -> Vec<&TemplateRef> {
+        let mut out = vec![self];
+        out.extend(self.index_refs());
+        for operand in &self.fallbacks {
+            if let Operand::Ref(r) = operand {
+                out.push(r);
+                out.extend(r.index_refs());
+            }
+        }
+        out
+    }
+
+    /// The references inside this reference's template indexes.
+    fn index_refs(&self) -> impl Iterator<Item = &TemplateRef> {
+        self.path.iter().filter_map(|step| match step {
+            PathStep::Dynamic(r) => Some(r.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The value this reference alone (no `??`) names in `scope`.
+    fn lookup_in<'s, S: TemplateScope + ?Sized>(
         &self,
         scope: &'s S,
     ) -> Result<&'s Value, ResolveErrorKind> {
@@ -330,6 +409,26 @@ impl TemplateRef {
                         });
                     }
                 },
+                (PathStep::Dynamic(inner), Value::Array(items)) => {
+                    let index = inner.lookup_in(scope)?;
+                    let at =
+                        index.as_u64().and_then(|i| usize::try_from(i).ok()).ok_or_else(|| {
+                            ResolveErrorKind::BadIndex {
+                                reference: self.text.clone(),
+                                index: inner.text.clone(),
+                                found: match index {
+                                    Value::Number(n) => n.to_string(),
+                                    other => article_type(other).to_owned(),
+                                },
+                            }
+                        })?;
+                    items.get(at).ok_or_else(|| ResolveErrorKind::IndexOutOfRange {
+                        reference: self.text.clone(),
+                        parent: self.prefix(i),
+                        index: at,
+                        len: items.len(),
+                    })?
+                }
                 (PathStep::Index(index), Value::Array(items)) => match items.get(*index) {
                     Some(v) => v,
                     None => {
@@ -380,12 +479,22 @@ impl fmt::Display for TemplateRef {
 }
 
 impl fmt::Display for PathStep {
-    /// `.key` or `[index]`.
+    /// `.key`, `[index]` or `[${ref}]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PathStep::Key(k) => write!(f, ".{k}"),
             PathStep::Index(i) => write!(f, "[{i}]"),
+            PathStep::Dynamic(r) => write!(f, "[{}]", r.text),
         }
+    }
+}
+
+impl ResolveErrorKind {
+    /// Whether `??` moves on to its next operand after this error: the value is not
+    /// there (a node that did not run, a missing key or element, a step into the wrong
+    /// type). A malformed template never falls through.
+    pub fn falls_through(&self) -> bool {
+        !matches!(self, ResolveErrorKind::Syntax(_))
     }
 }
 
@@ -604,42 +713,96 @@ impl Parser<'_> {
                 _ => break,
             }
         }
-        TemplateRef { root, path, braced: false, text: self.text[offset..self.pos].to_owned() }
+        TemplateRef {
+            root,
+            path,
+            braced: false,
+            text: self.text[offset..self.pos].to_owned(),
+            fallbacks: Vec::new(),
+        }
     }
 
     fn braced(&mut self, offset: usize) -> Result<TemplateRef, TemplateError> {
         self.pos += 1; // past `{`
-        let malformed = |this: &Self, problem: String| {
-            let end = this.text[offset..].find('}').map_or(this.text.len(), |i| offset + i + 1);
-            TemplateError::Malformed { text: this.text[offset..end].to_owned(), offset, problem }
-        };
-        let root = match self.bytes.get(self.pos) {
-            Some(b'}') => return Err(TemplateError::Empty { offset }),
-            None => {
-                return Err(TemplateError::Unclosed {
-                    text: self.text[offset..].to_owned(),
-                    offset,
-                });
-            }
-            Some(&c) if is_name_start(c) => self.name(is_braced_name_char),
-            Some(_) => {
-                let problem = format!("expected a name after `${{`, found {}", self.found());
-                return Err(malformed(self, problem));
-            }
-        };
-        let mut path = Vec::new();
+        let (root, path) = self.operand_path(offset, true)?;
+        let mut fallbacks = Vec::new();
         loop {
+            // Spaces are allowed around `??` only.
+            let before = self.pos;
+            self.skip_spaces();
+            if !self.text[self.pos..].starts_with("??") {
+                self.pos = before;
+            }
             match self.bytes.get(self.pos) {
                 Some(b'}') => {
                     self.pos += 1;
                     break;
                 }
-                None => {
-                    return Err(TemplateError::Unclosed {
-                        text: self.text[offset..].to_owned(),
-                        offset,
-                    });
+                None => return Err(self.unclosed(offset)),
+                Some(b'?') if self.bytes.get(self.pos + 1) == Some(&b'?') => {
+                    self.pos += 2;
+                    self.skip_spaces();
+                    if let Some(literal) = self.literal_operand(offset)? {
+                        fallbacks.push(Operand::Literal(literal));
+                        continue;
+                    }
+                    let start = self.pos;
+                    let (root, path) = self.operand_path(offset, true)?;
+                    let text = self.text[start..self.pos].to_owned();
+                    fallbacks.push(Operand::Ref(TemplateRef {
+                        root,
+                        path,
+                        braced: true,
+                        text,
+                        fallbacks: Vec::new(),
+                    }));
                 }
+                Some(_) => {
+                    let problem = format!(
+                        "unexpected {}; names hold letters, digits, `_` and `-`",
+                        self.found()
+                    );
+                    return Err(self.malformed(offset, problem));
+                }
+            }
+            if let Some(pos) = fallbacks.iter().position(|o| matches!(o, Operand::Literal(_)))
+                && pos + 1 < fallbacks.len()
+            {
+                let problem = "a literal default must be the last operand of `??`".to_owned();
+                return Err(self.malformed(offset, problem));
+            }
+        }
+        // With `??` the text is the whole expression, so messages show what was written.
+        Ok(TemplateRef {
+            root,
+            path,
+            braced: true,
+            text: self.text[offset..self.pos].to_owned(),
+            fallbacks,
+        })
+    }
+
+    /// A root name and its steps inside braces, at `self.pos`; stops before anything
+    /// that is not a step. `dynamic`: whether an index may be a template.
+    fn operand_path(
+        &mut self,
+        offset: usize,
+        dynamic: bool,
+    ) -> Result<(String, Vec<PathStep>), TemplateError> {
+        let root = match self.bytes.get(self.pos) {
+            Some(b'}') if self.pos == offset + 2 => return Err(TemplateError::Empty { offset }),
+            None => return Err(self.unclosed(offset)),
+            Some(&c) if is_name_start(c) => self.name(is_braced_name_char),
+            Some(_) => {
+                let after =
+                    if self.pos == offset + 2 { "`${`".to_owned() } else { "`??`".to_owned() };
+                let problem = format!("expected a name after {after}, found {}", self.found());
+                return Err(self.malformed(offset, problem));
+            }
+        };
+        let mut path = Vec::new();
+        loop {
+            match self.bytes.get(self.pos) {
                 Some(b'.') => {
                     self.pos += 1;
                     match self.bytes.get(self.pos) {
@@ -649,34 +812,119 @@ impl Parser<'_> {
                         _ => {
                             let problem =
                                 format!("expected a key after `.`, found {}", self.found());
-                            return Err(malformed(self, problem));
+                            return Err(self.malformed(offset, problem));
                         }
                     }
                 }
                 Some(b'[') => {
                     self.pos += 1;
+                    if dynamic && self.text[self.pos..].starts_with("${") {
+                        let start = self.pos;
+                        self.pos += 2;
+                        let (root, inner) = self.operand_path(offset, false)?;
+                        if self.bytes.get(self.pos) != Some(&b'}')
+                            || self.bytes.get(self.pos + 1) != Some(&b']')
+                        {
+                            let problem = format!(
+                                "a template index is one reference, `[${{name}}]`; found {}",
+                                self.found()
+                            );
+                            return Err(self.malformed(offset, problem));
+                        }
+                        self.pos += 1;
+                        let text = self.text[start..self.pos].to_owned();
+                        self.pos += 1;
+                        path.push(PathStep::Dynamic(Box::new(TemplateRef {
+                            root,
+                            path: inner,
+                            braced: true,
+                            text,
+                            fallbacks: Vec::new(),
+                        })));
+                        continue;
+                    }
                     match self.index() {
                         Some(Some(i)) => path.push(PathStep::Index(i)),
                         Some(None) => {
-                            return Err(malformed(self, "the index is too large".to_owned()));
+                            return Err(self.malformed(offset, "the index is too large".to_owned()));
                         }
                         None => {
-                            let problem =
-                                format!("expected an index like `[0]`, found {}", self.found());
-                            return Err(malformed(self, problem));
+                            let problem = if dynamic {
+                                format!(
+                                    "expected an index like `[0]` or `[${{i}}]`, found {}",
+                                    self.found()
+                                )
+                            } else {
+                                format!("expected an index like `[0]`, found {}", self.found())
+                            };
+                            return Err(self.malformed(offset, problem));
                         }
                     }
                 }
-                Some(_) => {
-                    let problem = format!(
-                        "unexpected {}; names hold letters, digits, `_` and `-`",
-                        self.found()
-                    );
-                    return Err(malformed(self, problem));
-                }
+                _ => return Ok((root, path)),
             }
         }
-        Ok(TemplateRef { root, path, braced: true, text: self.text[offset..self.pos].to_owned() })
+    }
+
+    /// A JSON literal operand of `??` at `self.pos` (0.16's grammar: a double-quoted
+    /// string, `true`, `false`, `null`, a number, `[]` or `{}`), or `None` when the
+    /// operand is a reference.
+    fn literal_operand(&mut self, offset: usize) -> Result<Option<String>, TemplateError> {
+        let rest = &self.text[self.pos..];
+        let len = match self.bytes.get(self.pos) {
+            Some(b'"') => {
+                let mut escaped = false;
+                let close = rest[1..].char_indices().find(|&(_, c)| {
+                    let end = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    end
+                });
+                match close {
+                    Some((i, _)) => i + 2,
+                    None => return Err(self.unclosed(offset)),
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => rest
+                .bytes()
+                .position(|c| {
+                    !(c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E'))
+                })
+                .unwrap_or(rest.len()),
+            Some(b'[') if rest.starts_with("[]") => 2,
+            Some(b'{') if rest.starts_with("{}") => 2,
+            _ => {
+                let word = ["true", "false", "null"].into_iter().find(|w| {
+                    rest.starts_with(w)
+                        && !rest.as_bytes().get(w.len()).copied().is_some_and(is_braced_name_char)
+                });
+                match word {
+                    Some(w) => w.len(),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let literal = &rest[..len];
+        if serde_json::from_str::<Value>(literal).is_err() {
+            let problem = format!("`{literal}` is not a JSON literal");
+            return Err(self.malformed(offset, problem));
+        }
+        self.pos += len;
+        Ok(Some(literal.to_owned()))
+    }
+
+    fn skip_spaces(&mut self) {
+        while self.bytes.get(self.pos).is_some_and(u8::is_ascii_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn unclosed(&self, offset: usize) -> TemplateError {
+        TemplateError::Unclosed { text: self.text[offset..].to_owned(), offset }
+    }
+
+    fn malformed(&self, offset: usize, problem: String) -> TemplateError {
+        let end = self.text[offset..].find('}').map_or(self.text.len(), |i| offset + i + 1);
+        TemplateError::Malformed { text: self.text[offset..end].to_owned(), offset, problem }
     }
 
     /// The character at `self.pos`, quoted for a message, or "the end".

@@ -5,6 +5,7 @@ mod bundle;
 mod context;
 mod discovery;
 mod hostile_text;
+mod language;
 mod mcp;
 mod nested;
 mod pg_support;

@@ -60,8 +60,12 @@ impl Node for ReadFile {
         let encoding = params.str("encoding")?.unwrap_or("utf-8");
         // The spec check let only the names of these two encodings through.
         let latin1 = LATIN1_NAMES.iter().any(|n| n.eq_ignore_ascii_case(encoding));
-        let bytes = read_regular_file_follow(Path::new(path), MAX_READ_BYTES)
-            .map_err(|e| NodeError::new(format!("cannot read `{path}`: {}", one_line(&e))))?;
+        let bytes = read_regular_file_follow(Path::new(path), MAX_READ_BYTES).map_err(|e| {
+            let io = matches!(e, pflow_fsio::ReadFileError::Io(_));
+            let error = NodeError::new(format!("cannot read `{path}`: {}", one_line(&e)));
+            // A file of the wrong kind or size stays so; 0.16 retries only IO errors.
+            if io { error.retriable() } else { error }
+        })?;
         let content = if latin1 {
             bytes.iter().map(|&b| char::from(b)).collect()
         } else {
@@ -365,8 +369,9 @@ fn dest_exists(dest: &str) -> NodeError {
     ))
 }
 
+/// An IO failure while the node works; 0.16 retries these.
 fn io_error(action: &str, path: &str, error: &io::Error) -> NodeError {
-    NodeError::new(format!("cannot {action} `{path}`: {error}"))
+    NodeError::new(format!("cannot {action} `{path}`: {error}")).retriable()
 }
 
 fn one(key: &str, value: Value) -> Map<String, Value> {

@@ -199,7 +199,7 @@ fn exchange(
 ) -> Result<Reply, NodeError> {
     let mut response = agent
         .run(request)
-        .map_err(|e| NodeError::new(format!("{method_text} `{url}` failed: {e}")))?;
+        .map_err(|e| NodeError::new(format!("{method_text} `{url}` failed: {e}")).retriable())?;
     let mut headers = Map::new();
     for (name, value) in response.headers() {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
@@ -214,12 +214,10 @@ fn exchange(
         }
     }
     let is_json = response.body().mime_type().is_some_and(is_json_mime);
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_BODY_BYTES)
-        .read_to_vec()
-        .map_err(|e| NodeError::new(format!("cannot read the response of `{url}`: {e}")))?;
+    let body =
+        response.body_mut().with_config().limit(MAX_BODY_BYTES).read_to_vec().map_err(|e| {
+            NodeError::new(format!("cannot read the response of `{url}`: {e}")).retriable()
+        })?;
     Ok(Reply { status: response.status(), headers, is_json, body })
 }
 

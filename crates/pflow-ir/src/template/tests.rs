@@ -83,9 +83,12 @@ fn malformed_braces() {
     );
     check(
         "${a[x]}",
-        "error: malformed template `${a[x]}`: expected an index like `[0]`, found `x`",
+        "error: malformed template `${a[x]}`: expected an index like `[0]` or `[${i}]`, found `x`",
     );
-    check("${a[]}", "error: malformed template `${a[]}`: expected an index like `[0]`, found `]`");
+    check(
+        "${a[]}",
+        "error: malformed template `${a[]}`: expected an index like `[0]` or `[${i}]`, found `]`",
+    );
     check(
         "${a[99999999999999999999999]}",
         "error: malformed template `${a[99999999999999999999999]}`: the index is too large",
@@ -111,6 +114,8 @@ fn scope() -> Map<String, Value> {
         "read": { "content": "hello", "lines": ["a", "b"], "meta": { "size": 5 } },
         "read-file": { "content": "dashed" },
         "items": [10, 20, {"k": "v"}],
+        "zero": 0,
+        "one": 1,
     })
     .as_object()
     .unwrap()
@@ -233,4 +238,66 @@ fn lookup_and_text() {
     assert_eq!(interpolation_text(&json!("s")), "s");
     assert_eq!(interpolation_text(&json!(2.5)), "2.5");
     assert_eq!(interpolation_text(&json!([1, "x"])), r#"[1,"x"]"#);
+}
+
+#[test]
+fn coalescing_takes_the_first_operand_that_resolves() {
+    check("${a ?? b.c ?? \"x\"}", "ref(a)");
+    check_resolve("${missing ?? n}", Ok(json!(3)));
+    check_resolve("${read.nope ?? read.lines[5] ?? n.x ?? name}", Ok(json!("world")));
+    check_resolve("${missing ?? \"fallback\"}", Ok(json!("fallback")));
+    check_resolve("${missing ?? 0}", Ok(json!(0)));
+    check_resolve("${missing ?? -1.5}", Ok(json!(-1.5)));
+    check_resolve("${missing ?? []}", Ok(json!([])));
+    check_resolve("${missing ?? {}}", Ok(json!({})));
+    check_resolve("${missing ?? null}", Ok(Value::Null));
+    check_resolve("${missing ?? true}", Ok(json!(true)));
+    check_resolve("${missing ?? \"a \\\"q\\\"\"}", Ok(json!("a \"q\"")));
+    check_resolve("n=${missing??n}!", Ok(json!("n=3!")));
+    // A found null ends the chain, as in 0.16.
+    check_resolve("${nothing ?? n}", Ok(Value::Null));
+    // No operand resolves: the first one's error.
+    check_resolve(
+        "${read.nope ?? missing}",
+        Err(
+            "`${read.nope ?? missing}`: `read` has no key `nope` (it has `content`, `lines`, `meta`)",
+        ),
+    );
+    check(
+        "${a ?? }",
+        "error: malformed template `${a ?? }`: expected a name after `??`, found `}`",
+    );
+    check("${a ??}", "error: malformed template `${a ??}`: expected a name after `??`, found `}`");
+    check("${a ?? 01x}", "error: malformed template `${a ?? 01x}`: `01` is not a JSON literal");
+    check("${a ?? \"x}", "error: unclosed template `${a ?? \"x}`: missing `}`");
+    check(
+        "${a ? b}",
+        "error: malformed template `${a ? b}`: unexpected whitespace ' '; names hold letters, digits, `_` and `-`",
+    );
+}
+
+#[test]
+fn indexes_may_be_templates() {
+    check("${read.lines[${n}]}", "ref(read.lines[${n}])");
+    check_resolve("${read.lines[${one}]}", Ok(json!("b")));
+    check_resolve("${read.lines[${zero}]}-${read.lines[${one}]}", Ok(json!("a-b")));
+    check_resolve(
+        "${read.lines[${n}]}",
+        Err("`${read.lines[${n}]}`: index 3 is out of range, `read.lines` has 2 elements"),
+    );
+    check_resolve(
+        "${read.lines[${name}]}",
+        Err(
+            "`${read.lines[${name}]}`: the index `${name}` is a string, not a non-negative integer",
+        ),
+    );
+    check_resolve("${read.lines[${n}] ?? \"none\"}", Ok(json!("none")));
+    check(
+        "${a[${b[${c}]}]}",
+        "error: malformed template `${a[${b[${c}`: expected an index like `[0]`, found `$`",
+    );
+    check(
+        "${a[${b ?? c}]}",
+        "error: malformed template `${a[${b ?? c}`: a template index is one reference, `[${name}]`; found whitespace ' '",
+    );
 }

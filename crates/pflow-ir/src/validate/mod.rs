@@ -15,6 +15,7 @@
 //! `edges`, `start_node`) and element (input, output, node or edge position), keeping the
 //! order of the passes within one element, so the output is stable and grouped.
 
+mod fields;
 mod nodes;
 mod shape;
 mod source;
@@ -174,6 +175,13 @@ fn first_too_deep_in(ir: &WorkflowIr) -> Option<String> {
         }
     }
     for (index, node) in ir.nodes.iter().enumerate() {
+        // `batch.items` sits one level below the node, like `params`.
+        if let Some(batch) = &node.batch
+            && let Some(path) = first_too_deep(&batch.items, MAX_IR_DEPTH - 4)
+        {
+            let at = key_path(&key_path(&index_path("nodes", index), "batch"), "items");
+            return Some(join_path(&at, &path));
+        }
         for (key, value) in &node.params {
             if let Some(path) = first_too_deep(value, MAX_IR_DEPTH - 4) {
                 let at = key_path(&key_path(&index_path("nodes", index), "params"), key);
@@ -306,6 +314,9 @@ impl Findings {
 /// [`validate_value`] and [`validate_ir`]: each inline level costs four levels of JSON.
 fn check_view(view: &shape::IrView<'_>, catalog: Option<&NodeCatalog>, findings: &mut Findings) {
     let graph = structure::check(view, findings);
+    for node in &view.nodes {
+        fields::check(&node.fields, node.id, &node.path, node.place(), findings);
+    }
     nodes::check(view, catalog, findings);
     templates::check(view, &graph, catalog, findings);
 }

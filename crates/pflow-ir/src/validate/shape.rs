@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use super::fields::{self, FieldsView};
 use super::{Findings, Place, Section, did_you_mean, index_path, key_path, quoted_list};
 use crate::{Diagnostic, ValueType};
 
@@ -15,8 +16,9 @@ const IR_FIELDS: [&str; 6] = ["ir_version", "inputs", "outputs", "nodes", "edges
 const INPUT_FIELDS: [&str; 4] = ["description", "required", "type", "default"];
 /// The fields of an output declaration.
 const OUTPUT_FIELDS: [&str; 3] = ["description", "type", "source"];
-/// The fields of a node.
-const NODE_FIELDS: [&str; 3] = ["id", "type", "params"];
+/// The fields of a node (0.16's `purpose`, `batch`, `loop`, `retry` and `cache` included).
+const NODE_FIELDS: [&str; 8] =
+    ["id", "type", "params", "purpose", "batch", "loop", "retry", "cache"];
 /// The fields of an edge.
 const EDGE_FIELDS: [&str; 3] = ["from", "to", "action"];
 
@@ -81,6 +83,8 @@ pub(super) struct NodeView<'v> {
     pub(super) ty: Option<&'v str>,
     /// `params`, when it is an object.
     pub(super) params: Option<&'v Map<String, Value>>,
+    /// `batch`, `loop` and `retry`, as far as they could be read.
+    pub(super) fields: FieldsView<'v>,
 }
 
 /// An edge.
@@ -213,6 +217,7 @@ pub(super) fn view<'v>(ir: &'v crate::WorkflowIr, findings: &mut Findings) -> Ir
             id: Some(&node.id),
             ty: Some(&node.ty),
             params: Some(&node.params),
+            fields: FieldsView::of(node),
         })
         .collect();
     let edges = ir
@@ -473,9 +478,10 @@ impl Reader<'_> {
                     None
                 }
             };
+            let fields = fields::read(obj, &path, place, self.findings);
             // Nodes that are not objects were reported above and take no part in the
             // graph, so graph indexes count only the nodes kept here.
-            nodes.push(NodeView { index: nodes.len(), rank, path, id, ty, params });
+            nodes.push(NodeView { index: nodes.len(), rank, path, id, ty, params, fields });
         }
         nodes
     }

@@ -13,7 +13,10 @@ use super::shape::{InputView, IrView, NodeView};
 use super::structure::Graph;
 use super::{Findings, Place, Section, did_you_mean, index_path, key_path, quoted_list};
 use crate::template::{PathStep, Template, TemplateRef, parse_template};
-use crate::{Diagnostic, MAX_IR_DEPTH, NodeCatalog, ValueType};
+use crate::{
+    BATCH_OUTPUTS, Diagnostic, INDEX_ROOT, ITERATION_ROOT, LOOP_STOPPED, MAX_IR_DEPTH, NodeCatalog,
+    ValueType,
+};
 
 /// Runs the template checks.
 pub(super) fn check(
@@ -31,6 +34,39 @@ pub(super) fn check(
         findings,
     };
     for node in &ir.nodes {
+        // The names a batch or a loop binds, visible in this node's params only.
+        let mut extra: Vec<&str> = Vec::new();
+        if let Some(batch) = &node.fields.batch {
+            extra.extend([batch.item_name(), INDEX_ROOT]);
+        }
+        if node.fields.loop_config.is_some() {
+            extra.push(ITERATION_ROOT);
+        }
+        let plain = Site {
+            node: Some(node),
+            place: node.place(),
+            is_command: false,
+            extra: &[],
+            own: false,
+        };
+        if let Some(batch) = &node.fields.batch {
+            checker.walk(&batch.items, &key_path(&node.path, "batch.items"), 0, &plain);
+        }
+        if let Some(config) = &node.fields.loop_config {
+            let path = key_path(&node.path, "loop");
+            let own = Site { own: true, ..plain };
+            for (key, text) in [("while", &config.while_cond), ("until", &config.until)] {
+                if let Some(text) = text {
+                    checker.string(text, &key_path(&path, key), &own);
+                }
+            }
+            for (name, text) in config.carry.iter().flatten() {
+                checker.string(text, &key_path(&key_path(&path, "carry"), name), &own);
+            }
+            if let Some(Value::String(text)) = &config.max_iterations {
+                checker.string(text, &key_path(&path, "max_iterations"), &plain);
+            }
+        }
         let Some(params) = node.params else { continue };
         let params_path = key_path(&node.path, "params");
         for (key, value) in params {
@@ -38,16 +74,22 @@ pub(super) fn check(
                 continue;
             }
             let at = Site {
-                node: Some(node),
-                place: node.place(),
                 is_command: node.ty == Some("shell") && key == "command",
+                extra: &extra,
+                ..plain
             };
             checker.walk(value, &key_path(&params_path, key), 0, &at);
         }
     }
     for output in &ir.outputs {
         let Some(source) = output.source else { continue };
-        let at = Site { node: None, place: (Section::Outputs, output.rank), is_command: false };
+        let at = Site {
+            node: None,
+            place: (Section::Outputs, output.rank),
+            is_command: false,
+            extra: &[],
+            own: false,
+        };
         let path = key_path(&output.path, "source");
         let Some(template) = checker.string(source, &path, &at) else { continue };
         let active = template.has_active_refs(|r| checker.is_root(r));
@@ -76,11 +118,16 @@ pub(super) fn check(
 }
 
 /// Where a string sits: the node it belongs to (none for an output source).
+#[derive(Clone, Copy)]
 struct Site<'a, 'v> {
     node: Option<&'a NodeView<'v>>,
     place: Place,
     /// The `command` of a `shell` node, where interpolation is an injection risk.
     is_command: bool,
+    /// The names a batch or a loop binds here (`item`, `__index__`, `__iteration__`).
+    extra: &'a [&'a str],
+    /// A loop's condition or carried value, which reads the node's own outputs.
+    own: bool,
 }
 
 struct Checker<'a, 'v> {
@@ -149,12 +196,29 @@ impl<'v> Checker<'_, 'v> {
             }
         };
         for r in template.refs() {
-            self.reference(r, path, at);
+            for one in r.all_refs() {
+                self.reference(one, path, at);
+            }
         }
         Some(template)
     }
 
     fn reference(&mut self, r: &TemplateRef, path: &str, at: &Site<'_, 'v>) {
+        if r.braced && at.extra.contains(&r.root.as_str()) {
+            return;
+        }
+        if r.braced && (r.root == INDEX_ROOT || r.root == ITERATION_ROOT) {
+            let field = if r.root == INDEX_ROOT { "batch" } else { "loop" };
+            self.findings.push(
+                at.place,
+                Diagnostic::error(
+                    path,
+                    format!("`{r}` is bound only inside a node with `{field}`"),
+                )
+                .with_hint(format!("move it into the params of the node that has `{field}`")),
+            );
+            return;
+        }
         let input = self.inputs.get(r.root.as_str()).copied();
         let node = self.graph.ids.get(r.root.as_str()).copied();
         match (input, node) {
@@ -205,7 +269,8 @@ impl<'v> Checker<'_, 'v> {
         let (Some(ty), Some(step)) = (input.ty, r.path.first()) else { return };
         let fits = matches!(
             (ty, step),
-            (ValueType::Object, PathStep::Key(_)) | (ValueType::Array, PathStep::Index(_))
+            (ValueType::Object, PathStep::Key(_))
+                | (ValueType::Array, PathStep::Index(_) | PathStep::Dynamic(_))
         );
         if fits {
             return;
@@ -232,7 +297,7 @@ impl<'v> Checker<'_, 'v> {
         let target_node = &self.ir.nodes[target];
         // Output sources may read any node; a node may read only nodes that run before it.
         if let Some(node) = at.node {
-            if node.index == target {
+            if node.index == target && !at.own {
                 self.findings.push(
                     at.place,
                     Diagnostic::error(path, format!("`{r}` refers to node `{}` itself", r.root))
@@ -242,9 +307,10 @@ impl<'v> Checker<'_, 'v> {
             }
             let key = (target, node.index);
             let graph = self.graph;
+            let own = node.index == target;
             let is_ancestor =
                 *self.ancestry.entry(key).or_insert_with(|| graph.is_ancestor(target, node.index));
-            if !is_ancestor {
+            if !is_ancestor && !own {
                 let this = node.id.unwrap_or("?");
                 self.findings.push(
                     at.place,
@@ -263,7 +329,7 @@ impl<'v> Checker<'_, 'v> {
         let key = match r.path.first() {
             None => return,
             Some(PathStep::Key(key)) => key,
-            Some(PathStep::Index(_)) => {
+            Some(PathStep::Index(_) | PathStep::Dynamic(_)) => {
                 self.findings.push(
                     at.place,
                     Diagnostic::error(
@@ -276,6 +342,31 @@ impl<'v> Checker<'_, 'v> {
             }
         };
         let Some(ty) = target_node.ty else { return };
+        // A batch node's outputs are the batch's, whatever its type; a loop adds one.
+        // Its own condition reads a round's outputs, which are the type's.
+        if target_node.fields.batch.is_some() && !at.own {
+            if !BATCH_OUTPUTS.contains(&key.as_str()) && key != "error" {
+                let names = BATCH_OUTPUTS.into_iter().chain(["error"]);
+                let d = Diagnostic::error(
+                    path,
+                    format!("`{r}`: node `{}` runs a batch, which has no output `{key}`", r.root),
+                );
+                let d = match did_you_mean(key, names.clone()) {
+                    Some(hint) => {
+                        d.with_hint(format!("{hint} each item's outputs are under `results`"))
+                    }
+                    None => d.with_hint(format!(
+                        "its outputs are {}; each item's are under `results`",
+                        quoted_list(names)
+                    )),
+                };
+                self.findings.push(at.place, d);
+            }
+            return;
+        }
+        if target_node.fields.loop_config.is_some() && key == LOOP_STOPPED {
+            return;
+        }
         let Some(spec) = self.catalog.and_then(|c| c.get(ty)) else { return };
         if ty == WORKFLOW_TYPE
             || spec.dynamic_outputs

@@ -2,6 +2,7 @@
 //! runtime, the workflow source helper, and property tests.
 
 mod catalog;
+mod fields;
 mod properties;
 mod rules;
 mod source;

@@ -105,7 +105,7 @@ fn workflow_ir() -> impl Strategy<Value = WorkflowIr> {
         .prop_map(|kv| kv.into_iter().collect::<Map<String, Value>>());
     let node =
         (id(), prop::sample::select(vec!["echo", "shell", "read-file", "workflow", "x"]), params)
-            .prop_map(|(id, ty, params)| Node { id, ty: ty.to_owned(), params });
+            .prop_map(|(id, ty, params)| Node::new(id, ty, params));
     let edge =
         (id(), id(), proptest::option::of(prop::sample::select(vec!["default", "error", "x"])))
             .prop_map(|(from, to, action)| Edge { from, to, action: action.map(str::to_owned) });
