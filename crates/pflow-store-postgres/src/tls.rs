@@ -23,6 +23,11 @@ pub(crate) fn connector(uri: &StoreUri) -> Result<Option<MakeRustlsConnect>, PgE
     if uri.config.get_ssl_mode() == postgres::config::SslMode::Disable {
         return Ok(None);
     }
+    // rustls 0.23.48 deprecates ring's provider because it has no post-quantum key
+    // exchange; it is still a supported provider, and the other one (aws-lc-rs) needs a
+    // C toolchain and CMake to build, which a fresh clone should not. The connection
+    // offers X25519 and the NIST curves, as libpq does with OpenSSL's defaults.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
