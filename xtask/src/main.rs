@@ -22,17 +22,45 @@ tasks:
                   (--misses: also the queries not ranked first)";
 
 fn main() -> Result<()> {
-    let task = env::args().nth(1);
-    match task.as_deref() {
-        Some("ci") => ci(),
-        Some("docs") => docs(),
-        Some("eval-discovery") => eval_discovery(),
-        Some("-h" | "--help") | None => {
+    let args: Vec<String> = env::args().skip(1).collect();
+    match task(&args)? {
+        Task::Ci => ci(),
+        Task::Docs => docs(),
+        Task::EvalDiscovery => eval_discovery(),
+        Task::Help => {
             println!("{USAGE}");
             Ok(())
         }
-        Some(other) => bail!("unknown task `{other}`\n\n{USAGE}"),
     }
+}
+
+/// What `cargo xtask ARGS` asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Task {
+    Ci,
+    Docs,
+    EvalDiscovery,
+    Help,
+}
+
+/// The task `args` (without the program's name) ask for: `-h` or `--help` anywhere asks
+/// for the help, so `cargo xtask ci --help` prints it instead of running CI.
+fn task(args: &[String]) -> Result<Task> {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        return Ok(Task::Help);
+    }
+    let task = match args.first().map(String::as_str) {
+        None => return Ok(Task::Help),
+        Some("ci") => Task::Ci,
+        Some("docs") => Task::Docs,
+        // Its own flags (`--misses`) are passed on to the evaluation.
+        Some("eval-discovery") => return Ok(Task::EvalDiscovery),
+        Some(other) => bail!("unknown task `{other}`\n\n{USAGE}"),
+    };
+    if let Some(extra) = args.get(1) {
+        bail!("`cargo xtask {}` takes no arguments, got `{extra}`\n\n{USAGE}", args[0]);
+    }
+    Ok(task)
 }
 
 /// Runs every check CI runs, in order, stopping at the first failure.
@@ -60,10 +88,10 @@ fn ci() -> Result<()> {
 /// tests (tests/mcp/scenarios.py).
 const MCP_CLIENT_VERSION: &str = "2.3.0";
 
-/// Makes `target/mcp-venv` with the Python `mcp` SDK, unless it is there already, and
-/// returns its python (the tests read it from `PFLOW_MCP_PYTHON`).
+/// Makes `mcp-venv` in cargo's target directory with the Python `mcp` SDK, unless it is
+/// there already, and returns its python (the tests read it from `PFLOW_MCP_PYTHON`).
 fn mcp_client_venv(root: &Path) -> Result<PathBuf> {
-    let venv = root.join("target").join("mcp-venv");
+    let venv = target_dir(root)?.join("mcp-venv");
     let python = venv.join("bin").join("python");
     if !python.exists() {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
@@ -78,6 +106,15 @@ fn mcp_client_venv(root: &Path) -> Result<PathBuf> {
         run(Command::new(&python).args(["-m", "pip", "install", "-q", &package]))?;
     }
     Ok(python)
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the current directory, as
+/// cargo reads it) when set and not empty, else `target` in the workspace.
+fn target_dir(root: &Path) -> Result<PathBuf> {
+    match env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => Ok(env::current_dir().context("cannot read the current directory")?.join(dir)),
+        None => Ok(root.join("target")),
+    }
 }
 
 /// Runs `cmd`, echoing it, and fails if it fails.
@@ -151,4 +188,41 @@ fn workspace_root() -> PathBuf {
         .parent()
         .expect("xtask lives one level below the root")
         .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Task, task};
+
+    #[track_caller]
+    fn check(args: &[&str], expected: Result<Task, &str>) {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let got = task(&args).map_err(|e| e.to_string());
+        match expected {
+            Ok(want) => assert_eq!(got.ok(), Some(want), "{args:?}"),
+            Err(start) => {
+                let err = got.expect_err("an error");
+                assert!(err.starts_with(start), "{args:?}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn help_anywhere_prints_the_help_and_runs_nothing() {
+        check(&[], Ok(Task::Help));
+        check(&["--help"], Ok(Task::Help));
+        check(&["ci", "--help"], Ok(Task::Help));
+        check(&["ci", "-h"], Ok(Task::Help));
+        check(&["docs", "--help"], Ok(Task::Help));
+        check(&["eval-discovery", "--help"], Ok(Task::Help));
+    }
+
+    #[test]
+    fn tasks_and_their_mistakes() {
+        check(&["ci"], Ok(Task::Ci));
+        check(&["docs"], Ok(Task::Docs));
+        check(&["eval-discovery", "--misses"], Ok(Task::EvalDiscovery));
+        check(&["ci", "--fast"], Err("`cargo xtask ci` takes no arguments, got `--fast`"));
+        check(&["cii"], Err("unknown task `cii`"));
+    }
 }

@@ -17,7 +17,7 @@ fn python() -> PathBuf {
         Some(path) if Path::new(&path).exists() => PathBuf::from(path),
         found => panic!(
             "the MCP client tests need the Python `mcp` SDK 2.3.0: set PFLOW_MCP_PYTHON to a \
-             python that has it ({}). `cargo xtask ci` makes one in target/mcp-venv; by hand: \
+             python that has it ({}). `cargo xtask ci` makes one in mcp-venv of the target directory; by hand: \
              `python3 -m venv target/mcp-venv && target/mcp-venv/bin/pip install mcp==2.3.0`, \
              then `PFLOW_MCP_PYTHON=$PWD/target/mcp-venv/bin/python cargo test`",
             match found {
