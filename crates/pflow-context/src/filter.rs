@@ -78,6 +78,7 @@ mod tests {
             params: vec![],
             outputs: vec![],
             dynamic_outputs: false,
+            unavailable: None,
         };
         let read = spec("read-file", "file", "Read a File's content");
         assert!(node_matches_words(&read, &[] as &[&str]));

@@ -10,6 +10,7 @@ mod ir;
 mod json;
 mod name;
 mod node_config;
+mod python;
 mod rules;
 mod spec;
 mod suggest;

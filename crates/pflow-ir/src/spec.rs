@@ -31,6 +31,11 @@ pub struct NodeSpec {
     /// cannot be checked statically.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dynamic_outputs: bool,
+    /// Why nodes of this type cannot run on this machine (the `code` node without a
+    /// `python3` on `PATH`), saying what to install; validation reports it as an error on
+    /// every node of the type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 impl NodeSpec {

@@ -2,6 +2,7 @@
 //! processes, each test with its own temporary pflow home.
 
 mod bundle;
+mod code;
 mod context;
 mod discovery;
 mod hostile_text;

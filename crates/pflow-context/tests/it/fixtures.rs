@@ -43,6 +43,7 @@ fn spec(
         params,
         outputs,
         dynamic_outputs: false,
+        unavailable: None,
     }
 }
 

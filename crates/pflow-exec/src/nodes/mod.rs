@@ -1,5 +1,6 @@
 //! The built-in node types of SPEC §5.3, and helpers to write their specs.
 
+mod code;
 mod echo;
 mod file;
 mod http;
@@ -25,6 +26,7 @@ pub(crate) fn builtin() -> Vec<Arc<dyn Node>> {
         Arc::new(file::DeleteFile::new()),
         Arc::new(http::Http::new()),
         Arc::new(workflow::WorkflowNode::new()),
+        Arc::new(code::Code::new()),
     ]
 }
 
@@ -42,6 +44,7 @@ fn spec(name: &str, category: &str, description: &str) -> NodeSpec {
         params: Vec::new(),
         outputs: Vec::new(),
         dynamic_outputs: false,
+        unavailable: None,
     }
 }
 

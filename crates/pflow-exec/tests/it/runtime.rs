@@ -189,6 +189,7 @@ fn router_runtime() -> Runtime {
         params: vec![],
         outputs: vec![],
         dynamic_outputs: false,
+        unavailable: None,
     })));
     Runtime::new(registry)
 }
@@ -421,6 +422,7 @@ fn the_builtin_catalog_describes_every_node_completely() {
     assert_eq!(
         names,
         [
+            "code",
             "copy-file",
             "delete-file",
             "echo",

@@ -9,12 +9,14 @@
 //! 2. [`structure`] checks ids, edges, the start node, cycles and reachability;
 //! 3. [`nodes`] checks node types and parameters against the catalog, and the nested
 //!    `workflow` node (an inline `workflow_ir` is validated recursively);
-//! 4. [`templates`] checks every template in `params` and in output sources.
+//! 4. [`code`] checks a `code` node's Python against its `inputs` (0.16's static checks);
+//! 5. [`templates`] checks every template in `params` and in output sources.
 //!
 //! Findings are sorted by section (root, `ir_version`, `inputs`, `outputs`, `nodes`,
 //! `edges`, `start_node`) and element (input, output, node or edge position), keeping the
 //! order of the passes within one element, so the output is stable and grouped.
 
+mod code;
 mod fields;
 mod nodes;
 mod shape;
@@ -318,6 +320,7 @@ fn check_view(view: &shape::IrView<'_>, catalog: Option<&NodeCatalog>, findings:
         fields::check(&node.fields, node.id, &node.path, node.place(), findings);
     }
     nodes::check(view, catalog, findings);
+    code::check(view, catalog, findings);
     templates::check(view, &graph, catalog, findings);
 }
 

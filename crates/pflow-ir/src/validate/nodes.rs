@@ -59,6 +59,16 @@ pub(super) fn check(ir: &IrView<'_>, catalog: Option<&NodeCatalog>, findings: &m
             findings.push(node.place(), d);
             continue;
         }
+        if let Some(reason) = spec.and_then(|s| s.unavailable.as_deref()) {
+            findings.push(
+                node.place(),
+                Diagnostic::error(
+                    key_path(&node.path, "type"),
+                    format!("node type `{ty}` cannot run on this machine"),
+                )
+                .with_hint(reason),
+            );
+        }
         if catalog.is_some() {
             check_params(node, ty, spec, &roots, findings);
         }

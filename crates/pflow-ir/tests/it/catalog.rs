@@ -26,6 +26,7 @@ fn spec(name: &str, params: Vec<ParamSpec>, outputs: Vec<OutputDecl>) -> NodeSpe
         params,
         outputs,
         dynamic_outputs: false,
+        unavailable: None,
     }
 }
 
@@ -83,6 +84,7 @@ pub(crate) fn catalog() -> NodeCatalog {
         ),
         NodeSpec {
             dynamic_outputs: true,
+            unavailable: None,
             ..spec(
                 "workflow",
                 vec![

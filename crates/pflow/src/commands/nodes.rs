@@ -57,8 +57,19 @@ fn list(args: &ListArgs, catalog: &NodeCatalog, out: &Output) -> Outcome {
         out.data(&serde_json::to_string_pretty(&specs).expect("node specs serialize to JSON"))?;
         return Ok(exit::SUCCESS);
     }
-    let rows: Vec<[String; 3]> =
-        specs.iter().map(|s| [s.name.clone(), s.category.clone(), s.description.clone()]).collect();
+    let rows: Vec<[String; 3]> = specs
+        .iter()
+        .map(|s| {
+            let description = match &s.unavailable {
+                Some(_) => format!(
+                    "(unavailable here: see `pflow nodes show {}`) {}",
+                    s.name, s.description
+                ),
+                None => s.description.clone(),
+            };
+            [s.name.clone(), s.category.clone(), description]
+        })
+        .collect();
     out.data(&crate::table::render(["TYPE", "CATEGORY", "DESCRIPTION"], &rows))?;
     Ok(exit::SUCCESS)
 }
@@ -93,6 +104,9 @@ fn describe(spec: &NodeSpec) -> String {
         "{:<12} {}\n{:<12} {}\n{:<12} {}\n",
         "type", spec.name, "category", spec.category, "description", spec.description
     );
+    if let Some(reason) = &spec.unavailable {
+        text.push_str(&format!("{:<12} {}\n", "unavailable", reason));
+    }
     text.push_str("\nparams:\n");
     let params: Vec<[String; 4]> = spec.params.iter().map(param_row).collect();
     push_rows(&mut text, &params);

@@ -11,6 +11,7 @@ fn list_is_a_table_by_category() {
         exit: 0
         --- stdout
         TYPE         CATEGORY  DESCRIPTION
+        code         code      Run Python code on typed inputs in a python3 process; `result` is its output, `next` picks the action
         echo         core      Return the given message unchanged, of any JSON type
         copy-file    file      Copy a file, creating the destination's parents
         delete-file  file      Delete a file (not a directory)
@@ -36,6 +37,7 @@ fn list_json_is_every_interface() {
     assert_eq!(
         names,
         [
+            "code",
             "echo",
             "copy-file",
             "delete-file",
