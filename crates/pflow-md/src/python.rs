@@ -251,15 +251,7 @@ fn tokenize(code: &str) -> Result<Vec<Vec<(Tok, usize)>>, SyntaxError> {
             }
             '(' | '[' | '{' => {
                 brackets.push((c, line_no));
-                line.push((
-                    Tok::Op(
-                        OPERATORS
-                            .iter()
-                            .find(|o| o.starts_with(c))
-                            .expect("a bracket is an operator"),
-                    ),
-                    depth,
-                ));
+                line.push((bracket(c), depth));
                 i += 1;
             }
             ')' | ']' | '}' => {
@@ -280,15 +272,7 @@ fn tokenize(code: &str) -> Result<Vec<Vec<(Tok, usize)>>, SyntaxError> {
                     }
                     None => return Err(err(&format!("unmatched '{c}'"), line_no)),
                 }
-                line.push((
-                    Tok::Op(
-                        OPERATORS
-                            .iter()
-                            .find(|o| o.starts_with(c))
-                            .expect("a bracket is an operator"),
-                    ),
-                    brackets.len(),
-                ));
+                line.push((bracket(c), brackets.len()));
                 i += 1;
             }
             _ => {
@@ -320,6 +304,11 @@ fn tokenize(code: &str) -> Result<Vec<Vec<(Tok, usize)>>, SyntaxError> {
         return Err(err("expected an indented block", line_no));
     }
     Ok(lines)
+}
+
+/// The operator token of the bracket `c`.
+fn bracket(c: char) -> Tok {
+    Tok::Op(OPERATORS.iter().find(|o| o.starts_with(c)).expect("a bracket is an operator"))
 }
 
 /// A string literal at `start` (its quote): its value (for a plain string), the index
