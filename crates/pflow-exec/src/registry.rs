@@ -8,7 +8,7 @@ use pflow_ir::{DEFAULT_ACTION, NodeCatalog, NodeSpec};
 use serde_json::{Map, Value};
 
 use crate::runtime::Frame;
-use crate::{CancelFlag, NodeError, Params, Runtime, nodes};
+use crate::{CancelFlag, Event, NodeError, Params, Runtime, nodes};
 
 /// A node type: its interface as data, and what it does.
 pub trait Node: Send + Sync + fmt::Debug {
@@ -61,6 +61,11 @@ impl NodeContext<'_> {
     /// 0 in the workflow being run, 1 inside a workflow it calls, and so on.
     pub fn depth(&self) -> usize {
         self.frame.depth
+    }
+
+    /// Tells the run's observer of `event`.
+    pub(crate) fn report(&self, event: &Event<'_>) {
+        self.runtime.observer().event(event);
     }
 
     /// The run's stop flag; long-running nodes should check it.

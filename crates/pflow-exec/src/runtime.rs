@@ -102,6 +102,11 @@ impl Runtime {
         self
     }
 
+    /// What hears this runtime's runs.
+    pub(crate) fn observer(&self) -> &dyn Observer {
+        self.observer.as_ref()
+    }
+
     /// The stop flag; setting it stops every run of this runtime.
     pub fn cancel_flag(&self) -> &CancelFlag {
         &self.cancel

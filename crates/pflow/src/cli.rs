@@ -127,6 +127,7 @@ pub(crate) enum Command {
     Workflow(commands::workflow::WorkflowArgs),
     Context(commands::context::ContextArgs),
     Nodes(commands::nodes::NodesArgs),
+    Llm(commands::llm::LlmArgs),
     Store(commands::store::StoreArgs),
     Completions(commands::completions::CompletionsArgs),
     Mcp(commands::mcp::McpArgs),

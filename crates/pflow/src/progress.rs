@@ -1,7 +1,8 @@
 //! Per-node progress of `pflow run` on stderr: the runtime's [`Observer`], drawn by the CLI.
 //!
 //! On a terminal each node shows `▸ id type` while it runs; the line turns into
-//! `✓ id type 12 ms` (or `✗ …` when the node failed, `✗ … stopped` when Ctrl-C stopped
+//! `✓ id type 12 ms` (`… cached` when an `llm` node's reply came from the cache; `✗ …`
+//! when the node failed, `✗ … stopped` when Ctrl-C stopped
 //! the run inside it) when it finishes. Nodes of nested
 //! workflows are indented two spaces per level; a parent's line is left as `▸` once its
 //! children start, and its `✓` line follows theirs. With `-v` off a terminal the same
@@ -22,6 +23,8 @@ pub(crate) struct Progress {
     mode: ProgressMode,
     /// The live line still open on the terminal.
     open: Mutex<Option<OpenLine>>,
+    /// The node (depth, id) whose model reply came from the cache, until it finishes.
+    cached: Mutex<Option<(usize, String)>>,
 }
 
 /// A node whose `▸` line is the last thing on the terminal.
@@ -37,7 +40,7 @@ impl Progress {
     /// The progress display `out` asks for, or `None` when nothing is to be shown.
     pub(crate) fn new(out: &Output) -> Option<Progress> {
         let mode = out.progress_mode()?;
-        Some(Progress { out: out.clone(), mode, open: Mutex::new(None) })
+        Some(Progress { out: out.clone(), mode, open: Mutex::new(None), cached: Mutex::new(None) })
     }
 
     /// Ends a live line a node left open because the run stopped inside it (Ctrl-C):
@@ -94,6 +97,10 @@ impl Progress {
             self.out.paint(Style::Dim, finish.node_type),
             self.out.paint(Style::Dim, &duration(finish.duration)),
         );
+        let cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if cached.is_some_and(|(depth, id)| depth == finish.depth && id == finish.id) {
+            line.push_str(&format!(" {}", self.out.paint(Style::Dim, "cached")));
+        }
         if finish.action != pflow_ir::DEFAULT_ACTION {
             line.push_str(&format!(" → {}", finish.action));
         }
@@ -129,6 +136,10 @@ impl Observer for Progress {
                     action,
                     failed: error.is_some(),
                 });
+            }
+            Event::ModelCall { depth, call } if call.cached => {
+                *self.cached.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((*depth, call.node_id.clone()));
             }
             // Events added to the runtime later are not shown until the CLI learns them.
             _ => {}

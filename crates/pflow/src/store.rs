@@ -198,22 +198,35 @@ pub(crate) fn home(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
 }
 
 /// What `<home>/config.toml` holds.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub(crate) struct Config {
     /// The store: a directory or a PostgreSQL URI.
     store: Option<String>,
+    /// The `[llm]` table: the default model, base URLs and keys of providers.
+    #[serde(default)]
+    pub(crate) llm: pflow_llm::LlmSettings,
 }
 
 /// The `store` the config file at `path` names; `None` when there is no file or it names
 /// none.
 fn configured_store(path: &Path) -> anyhow::Result<Option<String>> {
+    Ok(read_config(path)?.store.filter(|s| !s.is_empty()))
+}
+
+/// The config file of the home (`Config::default()` when there is none).
+pub(crate) fn home_config(global: &GlobalArgs) -> anyhow::Result<Config> {
+    read_config(&home(global)?.join(CONFIG_FILE))
+}
+
+/// The config file at `path`; the default when there is no file.
+fn read_config(path: &Path) -> anyhow::Result<Config> {
     let bytes = match pflow_fsio::read_regular_file(path, MAX_CONFIG_BYTES) {
         Ok(bytes) => bytes,
         // No file; or a home that is not a directory, which the store reports itself.
-        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(Config::default()),
         Err(pflow_fsio::ReadFileError::Io(e)) if e.kind() == std::io::ErrorKind::NotADirectory => {
-            return Ok(None);
+            return Ok(Config::default());
         }
         Err(e) => {
             return Err(CliError::new(format!("cannot read the config `{}`: {e}", path.display()))
@@ -223,12 +236,14 @@ fn configured_store(path: &Path) -> anyhow::Result<Option<String>> {
     };
     let invalid = |why: String| -> anyhow::Error {
         CliError::new(format!("invalid config `{}`: {why}", path.display()))
-            .hint("it holds one line, `store = \"DIR\"` or `store = \"postgres://…\"`, or nothing")
+            .hint(
+                "it holds `store = \"DIR\"` or `store = \"postgres://…\"`, an `[llm]` table \
+                 (docs/llm.md), or nothing",
+            )
             .into()
     };
     let text = String::from_utf8(bytes).map_err(|_| invalid("not UTF-8 text".to_owned()))?;
-    let config: Config = basic_toml::from_str(&text).map_err(|e| invalid(toml_problem(&e)))?;
-    Ok(config.store.filter(|s| !s.is_empty()))
+    basic_toml::from_str(&text).map_err(|e| invalid(toml_problem(&e)))
 }
 
 /// What is wrong with a config file, without quoting its text (which may hold a
@@ -236,7 +251,9 @@ fn configured_store(path: &Path) -> anyhow::Result<Option<String>> {
 fn toml_problem(error: &basic_toml::Error) -> String {
     let text = error.to_string();
     if text.starts_with("unknown field") {
-        return "unknown field (the only one is `store`)".to_owned();
+        return "unknown field (the fields are `store` and the `[llm]` table's `default_model`, \
+                `base_url` and `api_key`)"
+            .to_owned();
     }
     let cut = text.find(['`', '"', '\'']).map_or(text.as_str(), |at| &text[..at]);
     cut.trim_end_matches([' ', ':', ',']).to_owned()

@@ -7,6 +7,7 @@ mod context;
 mod discovery;
 mod hostile_text;
 mod language;
+mod llm;
 mod mcp;
 mod nested;
 mod pg_support;

@@ -4,6 +4,7 @@ mod code;
 mod echo;
 mod file;
 mod http;
+mod llm;
 mod shell;
 mod workflow;
 
@@ -13,6 +14,14 @@ use pflow_ir::{NodeSpec, OutputDecl, ParamRules, ParamSpec, ValueType};
 use serde_json::Value;
 
 use crate::Node;
+
+pub use llm::LlmSetup;
+
+/// The `llm` node type calling with `setup`; register it to replace the built-in one,
+/// which calls the providers of the process environment without a cache.
+pub fn llm_node(setup: Arc<LlmSetup>) -> Arc<dyn Node> {
+    Arc::new(llm::Llm::new(setup))
+}
 
 /// One instance of every built-in node type.
 pub(crate) fn builtin() -> Vec<Arc<dyn Node>> {
@@ -27,6 +36,7 @@ pub(crate) fn builtin() -> Vec<Arc<dyn Node>> {
         Arc::new(http::Http::new()),
         Arc::new(workflow::WorkflowNode::new()),
         Arc::new(code::Code::new()),
+        llm_node(Arc::new(LlmSetup::from_env())),
     ]
 }
 

@@ -427,6 +427,7 @@ fn the_builtin_catalog_describes_every_node_completely() {
             "delete-file",
             "echo",
             "http",
+            "llm",
             "move-file",
             "read-file",
             "shell",

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pflow_exec::{CancelFlag, Event, Observer};
+use pflow_exec::{CancelFlag, Event, Observer, RunUsage, UsageTally};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -36,6 +36,11 @@ pub(crate) struct ExecuteOut {
     nodes: Vec<NodeRun>,
     /// How long the run took, in milliseconds.
     duration_ms: f64,
+    /// What the run's `llm` calls consumed: `calls` (node, model, tokens, cost, cached)
+    /// and the totals; absent when no model was called.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Map<String, Value>>")]
+    llm_usage: Option<Value>,
 }
 
 /// One node that ran.
@@ -128,16 +133,18 @@ pub(crate) fn run(
         Ok((ir, _warnings)) => ir,
         Err(diagnostics) => return Err(ToolError::invalid(&given.label, &diagnostics)),
     };
+    let tally = Arc::new(UsageTally::new(Arc::clone(&recorder) as Arc<dyn Observer>));
     let runtime = library
         .runtime
         .clone()
         .with_cancel_flag(cancel)
         .with_resolver(Arc::new(library.manager.clone()))
-        .with_observer(Arc::clone(&recorder) as Arc<dyn Observer>);
+        .with_observer(Arc::clone(&tally) as Arc<dyn Observer>);
     let started = Instant::now();
     let result = runtime.run(&ir, args.parameters, &given.origin);
     let duration_ms = millis(started.elapsed());
     let nodes = recorder.nodes();
+    let usage = tally.usage();
     match result {
         Ok(output) => {
             let mut text = format!(
@@ -150,7 +157,12 @@ pub(crate) fn run(
                 serde_json::to_string_pretty(&output.outputs).expect("JSON values serialize");
             text.push_str(&outputs);
             text.push('\n');
-            Ok(Reply::new(&ExecuteOut { outputs: output.outputs, nodes, duration_ms }, text))
+            if let Some(usage) = &usage {
+                text.push_str(&format!("{usage}\n"));
+            }
+            let llm_usage = usage.as_ref().map(RunUsage::to_json);
+            let out = ExecuteOut { outputs: output.outputs, nodes, duration_ms, llm_usage };
+            Ok(Reply::new(&out, text))
         }
         Err(e) => {
             let mut error = ToolError::from(e);

@@ -5,7 +5,6 @@
 //! [`crate::store`], like every other command) and hands it over.
 
 use clap::{Args, Subcommand};
-use pflow_exec::Runtime;
 
 use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
@@ -40,7 +39,8 @@ pub(crate) fn run(args: McpArgs, global: &GlobalArgs, out: &Output) -> Outcome {
         McpCommand::Serve(ServeArgs {}) => {
             let manager = crate::store::open_manager(global)?;
             out.detail("serving MCP on stdin and stdout");
-            let config = pflow_mcp::Config::new(manager, Runtime::builtin())
+            let llm = crate::commands::llm::setup(global, false)?;
+            let config = pflow_mcp::Config::new(manager, crate::commands::llm::runtime(&llm))
                 .with_version(env!("CARGO_PKG_VERSION"));
             pflow_mcp::serve(config)?;
             Ok(exit::SUCCESS)

@@ -2,6 +2,7 @@
 
 pub(crate) mod completions;
 pub(crate) mod context;
+pub(crate) mod llm;
 pub(crate) mod mcp;
 pub(crate) mod nodes;
 pub(crate) mod run;
@@ -22,7 +23,11 @@ pub(crate) type Outcome = anyhow::Result<u8>;
 pub(crate) fn run(cli: Cli, out: &Output) -> Outcome {
     let uses_store = !matches!(
         cli.command,
-        Command::Validate(_) | Command::Nodes(_) | Command::Completions(_) | Command::Complete(_)
+        Command::Validate(_)
+            | Command::Nodes(_)
+            | Command::Llm(_)
+            | Command::Completions(_)
+            | Command::Complete(_)
     );
     if uses_store && out.is_verbose() {
         // A missing home or a bad config is reported by the command itself, with its hint.
@@ -41,6 +46,7 @@ pub(crate) fn run(cli: Cli, out: &Output) -> Outcome {
         Command::Context(args) => context::run(args, &cli.global, out),
         Command::Mcp(args) => mcp::run(args, &cli.global, out),
         Command::Nodes(args) => nodes::run(args, out),
+        Command::Llm(args) => llm::run(args, &cli.global, out),
         Command::Store(args) => store::run(args, &cli.global, out),
         Command::Completions(args) => completions::run(&args, out),
         Command::Complete(args) => completions::complete(&args, &cli.global, out),

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
-use pflow_exec::{CancelFlag, ExecError, Observer, Runtime, check_inputs, coerce_input};
+use pflow_exec::{
+    CancelFlag, ExecError, NoopObserver, Observer, UsageTally, check_inputs, coerce_input,
+};
 use pflow_ir::{WorkflowIr, WorkflowName, WorkflowSource};
 use pflow_store::{Origin, SaveMode, WorkflowManager};
 use serde_json::{Map, Value};
@@ -60,6 +62,9 @@ pub(crate) struct RunArgs {
     /// Do not offer to save the workflow after the run
     #[arg(long, conflicts_with = "save")]
     no_save_prompt: bool,
+    /// Call the model for every `llm` node, neither reading nor writing the reply cache
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Runs `pflow run`.
@@ -133,17 +138,25 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
     let inputs = parse_inputs(&ir, &assignments)?;
     let cancel = CancelFlag::new();
     stop_on_ctrl_c(&cancel, out);
-    let mut runtime = Runtime::builtin()
+    let llm = crate::commands::llm::setup(global, args.no_cache)?;
+    let mut runtime = crate::commands::llm::runtime(&llm)
         .with_cancel_flag(cancel.clone())
         .with_resolver(Arc::new(library.clone()));
     let progress = Progress::new(out).map(Arc::new);
-    if let Some(progress) = &progress {
-        runtime = runtime.with_observer(Arc::clone(progress) as Arc<dyn Observer>);
-    }
+    let heard: Arc<dyn Observer> = match &progress {
+        Some(progress) => Arc::clone(progress) as Arc<dyn Observer>,
+        None => Arc::new(NoopObserver),
+    };
+    let tally = Arc::new(UsageTally::new(heard));
+    runtime = runtime.with_observer(Arc::clone(&tally) as Arc<dyn Observer>);
     let started = Instant::now();
     let result = runtime.run(&ir, inputs, &origin);
     if let Some(progress) = &progress {
         progress.close();
+    }
+    if let Some(usage) = tally.usage() {
+        // The tokens were spent whether or not the run succeeded.
+        out.message(&usage.to_string());
     }
     let result = result?;
     out.detail(&format!(

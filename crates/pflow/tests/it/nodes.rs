@@ -11,6 +11,7 @@ fn list_is_a_table_by_category() {
         exit: 0
         --- stdout
         TYPE         CATEGORY  DESCRIPTION
+        llm          ai        Ask a model (OpenAI-compatible or Anthropic); with `output_schema`, the reply is JSON checked against it
         code         code      Run Python code on typed inputs in a python3 process; `result` is its output, `next` picks the action
         echo         core      Return the given message unchanged, of any JSON type
         copy-file    file      Copy a file, creating the destination's parents
@@ -37,6 +38,7 @@ fn list_json_is_every_interface() {
     assert_eq!(
         names,
         [
+            "llm",
             "code",
             "echo",
             "copy-file",

@@ -58,8 +58,8 @@ fn a_bad_config_is_one_error_naming_the_file() {
     exit: 1
     --- stdout
     --- stderr
-    error: invalid config `[HOME]/config.toml`: unknown field (the only one is `store`)
-    hint: it holds one line, `store = "DIR"` or `store = "postgres://…"`, or nothing
+    error: invalid config `[HOME]/config.toml`: unknown field (the fields are `store` and the `[llm]` table's `default_model`, `base_url` and `api_key`)
+    hint: it holds `store = "DIR"` or `store = "postgres://…"`, an `[llm]` table (docs/llm.md), or nothing
     "#);
     // A broken string is told by its place, never quoted: it may hold a password.
     std::fs::write(sandbox.home().join("config.toml"), "store = \"postgres://a:s3cret@db/x\n")

@@ -26,6 +26,11 @@ struct Raw {
 
 impl Raw {
     fn start(home: &TestHome, tmp: &Path, args: &[&str]) -> Raw {
+        Raw::start_with(home, tmp, args, &[])
+    }
+
+    /// [`Raw::start`] with the variables `env` set as well.
+    fn start_with(home: &TestHome, tmp: &Path, args: &[&str], env: &[(&str, &str)]) -> Raw {
         let mut child = Command::new(pflow_bin())
             .args(args)
             .args(["mcp", "serve"])
@@ -35,6 +40,7 @@ impl Raw {
             .env("HOME", home.path())
             .env("TMPDIR", tmp)
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -380,4 +386,46 @@ fn closing_stdin_after_a_call_on_postgres_ends_the_server_with_0() {
     assert!(status.success(), "{status}; stderr: {stderr}");
     assert_eq!(stderr, "", "the server said something on leaving");
     raw.assert_every_line_is_a_message();
+}
+
+#[test]
+fn workflow_execute_reports_what_the_llm_calls_consumed() {
+    use pflow_llm::testing::ModelServer;
+    let home = TestHome::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let server = ModelServer::echo();
+    let base = server.v1();
+    let key = "sk-mcp-usage-7d1e0f3a9b2c4d5e";
+    let mut raw = Raw::start_with(
+        &home,
+        tmp.path(),
+        &[],
+        &[("OPENAI_API_KEY", key), ("OPENAI_BASE_URL", base.as_str())],
+    );
+    raw.initialize();
+    let ask = json!({"ir_version": "0.1.0", "nodes": [{"id": "ask", "type": "llm",
+        "params": {"prompt": "Colour of the sky?", "model": "openai/gpt-4o-mini"}}], "edges": []});
+    for (id, cached) in [(1, 0), (2, 1)] {
+        let answer = raw.call(id, "workflow_execute", json!({"workflow": ask}));
+        let result = &answer["result"];
+        assert_eq!(result["isError"], false, "{answer}");
+        let usage = &result["structuredContent"]["llm_usage"];
+        assert_eq!(usage["calls"][0]["node"], "ask", "{answer}");
+        assert_eq!(usage["calls"][0]["model"], "openai/gpt-4o-mini", "{answer}");
+        assert_eq!(usage["cached_calls"], cached, "{answer}");
+        // The first call spent tokens; the second came from the cache and spent none.
+        assert_eq!(usage["total_tokens"], if cached == 0 { 6 } else { 0 }, "{answer}");
+        let text = result["content"][0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains("1 llm call"), "{text}");
+    }
+    assert_eq!(server.requests().len(), 1);
+    // A run without a model call says nothing of models.
+    let echo = json!({"ir_version": "0.1.0", "nodes": [{"id": "e", "type": "echo",
+        "params": {"message": "hi"}}], "edges": []});
+    let answer = raw.call(3, "workflow_execute", json!({"workflow": echo}));
+    assert!(answer["result"]["structuredContent"].get("llm_usage").is_none(), "{answer}");
+    let (status, _) = raw.close(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    let everything = format!("{}{}", raw.seen.join("\n"), raw.stderr());
+    assert!(!everything.contains(key), "the key leaked");
 }
