@@ -36,6 +36,10 @@ pub struct Diagnostic {
     /// How to fix it, when there is something useful to say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The line of the file it is about (1-based), for a workflow read from a format that
+    /// has lines worth naming (`.pflow.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 impl Diagnostic {
@@ -46,6 +50,7 @@ impl Diagnostic {
             severity: Severity::Error,
             message: message.into(),
             hint: None,
+            line: None,
         }
     }
 
@@ -56,12 +61,19 @@ impl Diagnostic {
             severity: Severity::Warning,
             message: message.into(),
             hint: None,
+            line: None,
         }
     }
 
     /// The same finding with a hint attached.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// The same finding at `line` of the file.
+    pub fn at_line(mut self, line: usize) -> Diagnostic {
+        self.line = Some(line);
         self
     }
 
@@ -72,8 +84,12 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
-    /// `path: message` (or just the message at the root); the hint is not included.
+    /// `path: message` (or just the message at the root), after `line N: ` when the
+    /// finding has a line; the hint is not included.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
         if self.path.is_empty() {
             f.write_str(&self.message)
         } else {
@@ -126,6 +142,20 @@ impl Diagnostics {
     /// The findings as a vector.
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.0
+    }
+
+    /// The same findings, each one without a line given the line `line_of` says its path
+    /// is at (a `.pflow.md` knows the line of each IR path).
+    pub fn locate(self, line_of: impl Fn(&str) -> Option<usize>) -> Diagnostics {
+        let located = self
+            .0
+            .into_iter()
+            .map(|d| match d.line {
+                Some(_) => d,
+                None => Diagnostic { line: line_of(&d.path), ..d },
+            })
+            .collect();
+        Diagnostics(located)
     }
 
     /// The same findings with every path moved under `prefix` (`ir` for the IR inside a

@@ -81,6 +81,9 @@ pub(crate) struct Finding {
     /// How to fix it, when there is something useful to say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) hint: Option<String>,
+    /// The line of the file it is about (1-based), for a `.pflow.md`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) line: Option<usize>,
 }
 
 impl Finding {
@@ -90,6 +93,7 @@ impl Finding {
             path: d.path.clone(),
             message: d.message.clone(),
             hint: d.hint.clone(),
+            line: d.line,
         }
     }
 
@@ -97,9 +101,15 @@ impl Finding {
         diagnostics.iter().map(Finding::of).collect()
     }
 
-    /// `error at nodes[0].type: …` (`; hint: …`).
+    /// `error at nodes[0].type: …` (`error at line 7, nodes[0].type: …` in a `.pflow.md`;
+    /// ` (hint: …)`).
     pub(crate) fn line(&self) -> String {
-        let at = if self.path.is_empty() { String::new() } else { format!(" at {}", self.path) };
+        let at = match (self.line, self.path.is_empty()) {
+            (None, true) => String::new(),
+            (None, false) => format!(" at {}", self.path),
+            (Some(line), true) => format!(" at line {line}"),
+            (Some(line), false) => format!(" at line {line}, {}", self.path),
+        };
         let hint = self.hint.as_ref().map(|h| format!(" (hint: {h})")).unwrap_or_default();
         format!("{}{at}: {}{hint}", self.severity, self.message)
     }

@@ -20,12 +20,11 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use pflow_fsio::{ReadFileError, read_regular_file_follow};
-use pflow_ir::{Diagnostic, JsonError, WorkflowIr, WorkflowName, WorkflowSource};
+use pflow_ir::{Diagnostic, WorkflowIr, WorkflowName, WorkflowSource};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::{MAX_DOCUMENT_BYTES, StoreError, StoreResult};
+use crate::{StoreError, StoreResult};
 
 /// Where a workflow to check or run came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,47 +161,6 @@ impl fmt::Display for Identity {
             Identity::Inline => f.write_str("(inline workflow)"),
         }
     }
-}
-
-/// Why a workflow file could not be used.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WorkflowFileError {
-    /// It could not be read (missing, not a regular file, too large, …).
-    #[error("cannot read `{}`", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: ReadFileError,
-    },
-    /// It is not JSON.
-    #[error("`{}` is not valid JSON", path.display())]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// Where and why parsing stopped.
-        #[source]
-        source: JsonError,
-    },
-}
-
-/// Whether `text`, a workflow as a person or an agent names it (`pflow run WORKFLOW`, a
-/// tool's `workflow` argument), is a file rather than a saved name: it names an existing
-/// file, contains `/`, or ends in `.json`. Anything else is a saved workflow's name.
-pub fn names_a_file(text: &str) -> bool {
-    text.contains('/') || text.ends_with(".json") || Path::new(text).is_file()
-}
-
-/// Reads a workflow file: JSON holding a bare IR or a stored document (see
-/// [`WorkflowSource`]). The file is read like every file pflow is handed: only a regular
-/// file (symbolic links followed), at most [`MAX_DOCUMENT_BYTES`], JSON nesting bounded.
-pub fn read_workflow_file(path: &Path) -> Result<Value, WorkflowFileError> {
-    let bytes = read_regular_file_follow(path, MAX_DOCUMENT_BYTES)
-        .map_err(|source| WorkflowFileError::Read { path: path.to_path_buf(), source })?;
-    pflow_ir::parse_json(&bytes)
-        .map_err(|source| WorkflowFileError::Json { path: path.to_path_buf(), source })
 }
 
 /// Saved workflows as a walk of the call graph sees them: through the store outside a
@@ -483,8 +441,9 @@ impl Walk<'_> {
 
 /// The IR in the workflow file at `path` (a bare IR or a stored document).
 fn read_ir_file(path: &Path) -> Result<WorkflowIr, CallFinding> {
-    let value = read_workflow_file(path).map_err(|e| CallFinding::Unreadable(one_line(&e)))?;
-    let source = WorkflowSource::from_value(&value);
+    let file =
+        crate::read_workflow_file(path).map_err(|e| CallFinding::Unreadable(one_line(&e)))?;
+    let source = WorkflowSource::from_value(&file.value);
     WorkflowIr::deserialize(source.ir).map_err(|e| {
         CallFinding::Unreadable(format!("`{}` is not a workflow: {e}", path.display()))
     })

@@ -18,6 +18,7 @@ mod manager;
 mod memory;
 mod revisions;
 mod store;
+mod workflow_file;
 
 // The filesystem interface the FsStore does its IO through, and its fault-injecting,
 // power-loss-simulating double: public only with the `test-support` feature, which the
@@ -45,10 +46,7 @@ pub use bundle::{
     BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, Bundle, BundledWorkflow, ExportOptions, ImportAction,
     ImportOptions, ImportReport, Imported, MAX_BUNDLE_BYTES, MAX_BUNDLE_DEPTH, OnConflict,
 };
-pub use calls::{
-    Anchor, Identity, Origin, RelativeRefError, WorkflowFileError, names_a_file, one_line,
-    read_workflow_file,
-};
+pub use calls::{Anchor, Identity, Origin, RelativeRefError, one_line};
 pub use copy::{CopiedLife, CopyConflict, CopyReport};
 pub use error::{StoreError, StoreResult};
 pub use fs_store::{FsStore, default_home};
@@ -60,4 +58,7 @@ pub use store::{
     History, InputSummary, Life, Listed, Listing, Location, MAX_DOCUMENT_BYTES, Placed, Problem,
     PurgeFilter, StoredDocument, Summary, Transaction, TrashEntry, TrashKey, TrashListing, Trashed,
     WorkflowStore, free_time,
+};
+pub use workflow_file::{
+    WorkflowFile, WorkflowFileError, WorkflowFormat, names_a_file, read_workflow_file,
 };

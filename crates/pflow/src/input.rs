@@ -1,5 +1,5 @@
-//! Reading a workflow's JSON (or a bundle) from a file named on the command line, or from
-//! stdin (`-`).
+//! Reading a workflow (JSON or `.pflow.md`) or a bundle from a file named on the command
+//! line, or from stdin (`-`).
 //!
 //! A named file must be a regular file (a FIFO, socket or device is refused without
 //! blocking on it) of at most [`MAX_INPUT_BYTES`], checked before anything is read; stdin
@@ -11,8 +11,9 @@ use std::path::Path;
 
 use anyhow::Context;
 use pflow_fsio::ReadFileError;
-use serde_json::Value;
+use pflow_store::{WorkflowFile, WorkflowFileError, WorkflowFormat};
 
+use crate::output::Output;
 use crate::report::CliError;
 
 /// The largest input read: 16 MiB, the same limit as a stored document.
@@ -76,11 +77,50 @@ pub(crate) fn read_bytes_within(file: &Path, limit: u64, hint: &str) -> anyhow::
     })
 }
 
-/// The JSON value in `file` (stdin for `-`); see [`read_bytes`] for the limits.
-pub(crate) fn read_json(file: &Path) -> anyhow::Result<Value> {
+/// The workflow in `file`, in the format its name says (JSON, or a `.pflow.md`); stdin
+/// (`-`) is JSON. The outer error: the file cannot be read; the inner one: what it holds
+/// is no workflow (not JSON, or a `.pflow.md` with errors, each at its line).
+pub(crate) fn read_workflow(
+    file: &Path,
+) -> anyhow::Result<Result<WorkflowFile, WorkflowFileError>> {
     let bytes = read_bytes(file)?;
-    pflow_ir::parse_json(&bytes)
-        .map_err(|e| CliError::new(format!("{} is not valid JSON: {e}", label(file))).into())
+    Ok(parse_workflow(file, &bytes))
+}
+
+/// `bytes`, read from `file`, as [`read_workflow`] reads them.
+fn parse_workflow(file: &Path, bytes: &[u8]) -> Result<WorkflowFile, WorkflowFileError> {
+    let format = if is_stdin(file) { WorkflowFormat::Json } else { WorkflowFormat::of(file) };
+    WorkflowFile::parse(file, bytes, format)
+}
+
+/// [`read_workflow`] for a command that stops at a file that is no workflow: a
+/// `.pflow.md`'s findings are printed, then one error sums them up.
+pub(crate) fn workflow(file: &Path, out: &Output) -> anyhow::Result<WorkflowFile> {
+    let bytes = read_bytes(file)?;
+    workflow_from(file, &bytes, out)
+}
+
+/// [`workflow`] of `bytes` already read from `file`.
+pub(crate) fn workflow_from(
+    file: &Path,
+    bytes: &[u8],
+    out: &Output,
+) -> anyhow::Result<WorkflowFile> {
+    match parse_workflow(file, bytes) {
+        Ok(workflow) => Ok(workflow),
+        Err(WorkflowFileError::Markdown { findings, .. }) => {
+            out.diagnostics(&findings);
+            let errors = findings.errors().count().max(1);
+            let noun = if errors == 1 { "error" } else { "errors" };
+            Err(CliError::new(format!("{} is not a valid .pflow.md: {errors} {noun}", label(file)))
+                .hint("fix the problems above; each names its line in the file")
+                .into())
+        }
+        Err(WorkflowFileError::Json { source, .. }) => {
+            Err(CliError::new(format!("{} is not valid JSON: {source}", label(file))).into())
+        }
+        Err(other) => Err(anyhow::Error::new(other)),
+    }
 }
 
 fn too_large(label: &str, size: Option<u64>, limit: u64) -> CliError {

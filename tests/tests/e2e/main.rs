@@ -10,6 +10,7 @@ mod language;
 mod llm;
 mod mcp;
 mod nested;
+mod pflow_md;
 mod pg_support;
 mod prompt_keys;
 mod prompt_progress;

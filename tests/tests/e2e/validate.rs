@@ -14,8 +14,8 @@ fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
-/// Every `.json` file under `dir`, sorted.
-fn json_files(dir: &Path) -> Vec<PathBuf> {
+/// Every workflow file (`.json` or `.pflow.md`) under `dir`, sorted.
+fn workflow_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
@@ -23,7 +23,9 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
+            } else if path.extension().is_some_and(|e| e == "json")
+                || path.to_string_lossy().ends_with(".pflow.md")
+            {
                 files.push(path);
             }
         }
@@ -65,7 +67,7 @@ fn every_example_validates_as_intended() {
         ]);
         assert_eq!(save.code, 0, "{}", save.transcript());
     }
-    let files = json_files(&examples_dir());
+    let files = workflow_files(&examples_dir());
     let (mut valid, mut invalid) = (0, 0);
     for file in &files {
         let is_invalid = file.parent().is_some_and(|p| p.ends_with("invalid"));
@@ -83,7 +85,7 @@ fn every_example_validates_as_intended() {
         assert!(run.stderr.contains("valid:"), "{}", run.transcript());
         assert_eq!(diagnostics, serde_json::json!([]), "{}", file.display());
         // The examples stay valid when node types and parameters are checked too.
-        let value = pflow_ir::parse_json(&std::fs::read(file).unwrap()).unwrap();
+        let value = pflow_store::read_workflow_file(file).unwrap().value;
         let checked = pflow_ir::WorkflowSource::from_value(&value).validate(Some(&catalog));
         assert!(
             checked.diagnostics().is_empty(),

@@ -184,8 +184,10 @@ fn load_child(params: &Params, ctx: &NodeContext<'_>) -> Result<Child, NodeError
     if let Some(reference) = reference {
         let path =
             ctx.frame.anchor.resolve(reference).map_err(|e| NodeError::new(e.to_string()))?;
-        let value = read_workflow_file(&path).map_err(|e| NodeError::new(one_line(&e)))?;
-        let ir = typed(&format!("workflow file `{}`", path.display()), &value, catalog)?;
+        let file = read_workflow_file(&path).map_err(|e| NodeError::new(one_line(&e)))?;
+        let what = format!("workflow file `{}`", path.display());
+        let checked = file.locate(WorkflowSource::from_value(&file.value).validate(Some(catalog)));
+        let ir = valid(&what, checked)?;
         return Ok(Child { ir, identity: Identity::file(&path), anchor: Anchor::of_file(&path) });
     }
     let value = Value::Object(inline.cloned().unwrap_or_default());
@@ -195,7 +197,11 @@ fn load_child(params: &Params, ctx: &NodeContext<'_>) -> Result<Child, NodeError
 
 /// Validates JSON holding a workflow IR (bare, or inside a stored document).
 fn typed(what: &str, value: &Value, catalog: &pflow_ir::NodeCatalog) -> Result<ValidIr, NodeError> {
-    let checked = WorkflowSource::from_value(value).validate(Some(catalog));
+    valid(what, WorkflowSource::from_value(value).validate(Some(catalog)))
+}
+
+/// The valid IR of a child, or the failure quoting its first error.
+fn valid(what: &str, checked: pflow_ir::Checked) -> Result<ValidIr, NodeError> {
     match checked.into_valid() {
         Ok((ir, _warnings)) => Ok(ir),
         Err(diagnostics) => Err(invalid(what, &diagnostics)),

@@ -70,6 +70,13 @@ impl Checked {
         self
     }
 
+    /// The same findings, each with the line `line_of` says its path is at
+    /// ([`Diagnostics::locate`]).
+    pub fn locate(mut self, line_of: impl Fn(&str) -> Option<usize>) -> Checked {
+        self.diagnostics = self.diagnostics.locate(line_of);
+        self
+    }
+
     /// The valid IR and its warnings, or every finding when one is an error.
     pub fn into_valid(self) -> Result<(ValidIr, Diagnostics), Diagnostics> {
         match self.ir {

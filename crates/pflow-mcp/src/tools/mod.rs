@@ -210,8 +210,9 @@ pub(crate) struct Given {
     pub(crate) checked: Checked,
     pub(crate) origin: Origin,
     pub(crate) label: String,
-    /// The JSON given (an object or a file's content); `None` for a saved name.
-    pub(crate) value: Option<Value>,
+    /// The description the object or the file gives (a document's, a `.pflow.md`'s
+    /// prose); `None` for a saved name.
+    pub(crate) description: Option<String>,
 }
 
 /// How a string `workflow` argument may be read.
@@ -238,22 +239,32 @@ pub(crate) fn given(
             checked: manager.check(workflow, &Origin::Inline, save_as),
             origin: Origin::Inline,
             label: "given inline".to_owned(),
-            value: Some(workflow.clone()),
+            description: pflow_ir::WorkflowSource::from_value(workflow)
+                .description
+                .map(str::to_owned),
         }),
         Value::String(text) if names == Names::File || pflow_store::names_a_file(text) => {
             let path = PathBuf::from(text);
-            let value = pflow_store::read_workflow_file(&path).map_err(|e| {
-                ToolError::from_file(&e).hint(
-                    "give the path of a JSON file holding a workflow IR or a stored document, \
-                     or pass the workflow itself as an object",
-                )
-            })?;
+            let label = format!("`{text}`");
+            let file = match pflow_store::read_workflow_file(&path) {
+                Ok(file) => file,
+                Err(e) => match e.findings() {
+                    Some(findings) => return Err(ToolError::invalid(&label, findings)),
+                    None => {
+                        return Err(ToolError::from_file(&e).hint(
+                            "give the path of a workflow file (JSON holding a workflow IR or \
+                             a stored document, or a `.pflow.md`), or pass the workflow \
+                             itself as an object",
+                        ));
+                    }
+                },
+            };
             let origin = Origin::File(std::path::absolute(&path).unwrap_or(path));
             Ok(Given {
-                checked: manager.check(&value, &origin, save_as),
+                checked: file.locate(manager.check(&file.value, &origin, save_as)),
                 origin,
-                label: format!("`{text}`"),
-                value: Some(value),
+                label,
+                description: file.description,
             })
         }
         Value::String(name) => {
@@ -264,7 +275,7 @@ pub(crate) fn given(
                     WorkflowName::new(name).map_err(pflow_store::StoreError::from)?,
                 ),
                 label: format!("`{name}`"),
-                value: None,
+                description: None,
             })
         }
         _ => Err(ToolError::new("invalid_argument", "`workflow` must be an object or a string")),

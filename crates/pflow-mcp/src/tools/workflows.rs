@@ -500,11 +500,7 @@ pub(crate) fn save(library: &Library, args: SaveArgs) -> ToolResult {
         Ok(valid) => valid,
         Err(diagnostics) => return Err(ToolError::invalid(&given.label, &diagnostics)),
     };
-    let document_description = given
-        .value
-        .as_ref()
-        .and_then(|v| pflow_ir::WorkflowSource::from_value(v).description.map(str::to_owned));
-    let description = args.description.or(document_description);
+    let description = args.description.or(given.description);
     let mode = match (args.force, args.expected_revision) {
         (true, expected_revision) => SaveMode::Replace { expected_revision },
         (false, Some(expected_revision)) => SaveMode::Update { expected_revision },

@@ -10,8 +10,8 @@ use clap::Args;
 use pflow_exec::{
     CancelFlag, ExecError, NoopObserver, Observer, UsageTally, check_inputs, coerce_input,
 };
-use pflow_ir::{WorkflowIr, WorkflowName, WorkflowSource};
-use pflow_store::{Origin, SaveMode, WorkflowManager};
+use pflow_ir::{WorkflowIr, WorkflowName};
+use pflow_store::{Origin, SaveMode, WorkflowFile, WorkflowManager};
 use serde_json::{Map, Value};
 
 use crate::cli::GlobalArgs;
@@ -23,12 +23,13 @@ use crate::progress::Progress;
 use crate::prompt;
 use crate::report::CliError;
 
-/// Run a workflow: a saved name, a JSON file, or JSON on stdin
+/// Run a workflow: a saved name, a file (JSON or `.pflow.md`), or JSON on stdin
 ///
 /// WORKFLOW is a saved name (`fix-issue`), a path to a JSON file holding a bare IR or a
-/// stored document, or `-` for stdin, which is also where the workflow comes from when
-/// WORKFLOW is absent. A WORKFLOW that names an existing file, contains `/` or ends in
-/// `.json` is a path; anything else is a saved name.
+/// stored document, a `NAME.pflow.md` (pflow 0.16's format), or `-` for stdin, which is
+/// also where the workflow comes from when WORKFLOW is absent. A WORKFLOW that names an
+/// existing file, contains `/` or ends in `.json` or `.pflow.md` is a path; anything else
+/// is a saved name.
 ///
 /// Inputs are KEY=VALUE pairs, coerced to the declared input types: `n=3`, `flag=true`,
 /// `items=[1,2]`, `obj={"a":1}`. An input without a declared type becomes JSON when the
@@ -98,12 +99,13 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
             if !path.exists() {
                 return Err(missing_file(path, manager.as_ref()).into());
             }
-            let (value, mut loaded) = load(path)?;
-            if let Some(stem) = path.file_stem() {
-                loaded.name_sources.push(stem.to_string_lossy().into_owned());
+            let (file, mut loaded) = load(path, out)?;
+            if let Some(stem) = file_stem(path) {
+                loaded.name_sources.push(stem);
             }
             let origin = Origin::File(path.clone());
-            (library.check(&value, &origin, None), origin, input::label(path), loaded)
+            let checked = file.locate(library.check(&file.value, &origin, None));
+            (checked, origin, input::label(path), loaded)
         }
         Target::Stdin => {
             if std::io::stdin().is_terminal() {
@@ -113,8 +115,8 @@ pub(crate) fn run(args: RunArgs, global: &GlobalArgs, out: &Output) -> Outcome {
                     )
                     .into());
             }
-            let (value, loaded) = load(Path::new("-"))?;
-            let checked = library.check(&value, &Origin::Inline, None);
+            let (file, loaded) = load(Path::new("-"), out)?;
+            let checked = library.check(&file.value, &Origin::Inline, None);
             (checked, Origin::Inline, "from stdin".to_owned(), loaded)
         }
     };
@@ -286,22 +288,29 @@ fn target_and_inputs(first: Option<String>, mut rest: Vec<String>) -> (Target, V
     }
 }
 
-/// Reads a workflow file (or stdin for `-`): a bare IR or a stored document.
-fn load(path: &Path) -> anyhow::Result<(Value, Loaded)> {
+/// Reads a workflow file (or stdin for `-`): a bare IR or a stored document in JSON, or
+/// a `.pflow.md`.
+fn load(path: &Path, out: &Output) -> anyhow::Result<(WorkflowFile, Loaded)> {
     let bytes = input::read_bytes(path)?;
     if input::is_stdin(path) && bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(CliError::usage("no workflow given: stdin is empty")
             .hint("pass a saved name or a JSON file, or pipe JSON: `echo '{…}' | pflow run`")
             .into());
     }
-    let value = pflow_ir::parse_json(&bytes)
-        .map_err(|e| CliError::new(format!("{} is not valid JSON: {e}", input::label(path))))?;
-    let source = WorkflowSource::from_value(&value);
+    let file = input::workflow_from(path, &bytes, out)?;
     let loaded = Loaded {
-        name_sources: source.name.map(str::to_owned).into_iter().collect(),
-        description: source.description.map(str::to_owned),
+        name_sources: file.name.iter().cloned().collect(),
+        description: file.description.clone(),
     };
-    Ok((value, loaded))
+    Ok((file, loaded))
+}
+
+/// The name a file suggests: its name without `.json` or `.pflow.md`.
+fn file_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy();
+    let stem =
+        name.strip_suffix(".pflow.md").or_else(|| name.strip_suffix(".json")).unwrap_or(&name);
+    (!stem.is_empty()).then(|| stem.to_owned())
 }
 
 /// The KEY=VALUE arguments as inputs, coerced to the declared types and checked against

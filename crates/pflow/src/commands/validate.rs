@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use pflow_ir::{Diagnostic, Diagnostics};
+use pflow_store::WorkflowFileError;
 
 use crate::cli::GlobalArgs;
 use crate::commands::Outcome;
@@ -13,17 +14,19 @@ use crate::{exit, input};
 
 /// Check a workflow file and print every problem with its path and a hint
 ///
-/// The file holds a bare workflow IR or a stored document (its `ir` is checked). The
+/// The file holds a bare workflow IR or a stored document in JSON (its `ir` is
+/// checked), or is a `.pflow.md` (pflow 0.16's format; each finding names its line). The
 /// checks are the ones `run` and `workflow save` make: structure and node types, calls to
 /// saved workflows (`workflow_name`: each must exist in the pflow home, with no cycle;
 /// without a home there are none) and to files (`workflow_ref`: no cycle).
 /// Exits 0 when there is no error (warnings allowed), 1 otherwise.
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
-    /// The workflow file (bare IR or stored document); `-` reads stdin
+    /// The workflow file (JSON: bare IR or stored document; or `NAME.pflow.md`); `-` reads
+    /// JSON from stdin
     file: PathBuf,
     /// Print the problems as a JSON array on stdout (a file that is not JSON is one
-    /// problem at path "")
+    /// problem at path ""; a `.pflow.md`'s problems carry their `line`)
     #[arg(long)]
     json: bool,
 }
@@ -31,31 +34,40 @@ pub(crate) struct ValidateArgs {
 /// Runs `pflow validate`: every static check `run` and `workflow save` make (the
 /// manager's `check`), against the saved workflows in the pflow home.
 pub(crate) fn run(args: ValidateArgs, global: &GlobalArgs, out: &Output) -> Outcome {
-    let bytes = input::read_bytes(&args.file)?;
-    let value = match pflow_ir::parse_json(&bytes) {
-        Ok(value) => value,
-        // With `--json`, a file that is not JSON is one finding like any other, so that
-        // a script always gets an array on stdout.
-        Err(e) if args.json => {
-            let finding = Diagnostic::error("", format!("not valid JSON: {e}"));
-            let diagnostics: Diagnostics = vec![finding].into();
-            let text = serde_json::to_string_pretty(&diagnostics)
-                .expect("diagnostics always serialize to JSON");
-            out.data(&text)?;
+    let file = match input::read_workflow(&args.file)? {
+        Ok(file) => file,
+        // A `.pflow.md` that gives no workflow: its findings, each at its line, like any
+        // other findings.
+        Err(WorkflowFileError::Markdown { findings, .. }) => {
+            report(&findings, &args, out)?;
             return Ok(exit::FAILURE);
         }
-        Err(e) => {
+        // With `--json`, a file that is not JSON is one finding like any other, so that
+        // a script always gets an array on stdout.
+        Err(WorkflowFileError::Json { source, .. }) if args.json => {
+            let finding = Diagnostic::error("", format!("not valid JSON: {source}"));
+            report(&vec![finding].into(), &args, out)?;
+            return Ok(exit::FAILURE);
+        }
+        Err(WorkflowFileError::Json { source, .. }) => {
             return Err(CliError::new(format!(
-                "{} is not valid JSON: {e}",
+                "{} is not valid JSON: {source}",
                 input::label(&args.file)
             ))
             .into());
         }
+        Err(other) => return Err(other.into()),
     };
     let origin = input::origin(&args.file);
     let manager = crate::store::open_for_checks(global);
-    let checked = manager.check(&value, &origin, None);
+    let checked = file.locate(manager.check(&file.value, &origin, None));
     let diagnostics = checked.diagnostics();
+    report(diagnostics, &args, out)?;
+    Ok(if diagnostics.has_errors() { exit::FAILURE } else { exit::SUCCESS })
+}
+
+/// The findings: a JSON array on stdout with `--json`, else each on stderr and a summary.
+fn report(diagnostics: &Diagnostics, args: &ValidateArgs, out: &Output) -> anyhow::Result<()> {
     if args.json {
         let text = serde_json::to_string_pretty(diagnostics)
             .expect("diagnostics always serialize to JSON");
@@ -63,7 +75,7 @@ pub(crate) fn run(args: ValidateArgs, global: &GlobalArgs, out: &Output) -> Outc
     } else {
         print_human(diagnostics, &input::label(&args.file), out);
     }
-    Ok(if diagnostics.has_errors() { exit::FAILURE } else { exit::SUCCESS })
+    Ok(())
 }
 
 /// Prints each finding and its hint on stderr, then a summary line. `-q` keeps only the

@@ -429,3 +429,51 @@ fn workflow_execute_reports_what_the_llm_calls_consumed() {
     let everything = format!("{}{}", raw.seen.join("\n"), raw.stderr());
     assert!(!everything.contains(key), "the key leaked");
 }
+
+#[test]
+fn the_tools_read_a_pflow_md_path_with_lines_in_its_findings() {
+    use crate::pflow_md::{GREET, line_of};
+    let home = TestHome::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let good = home.path().join("greet.pflow.md");
+    std::fs::write(&good, GREET).unwrap();
+    let bad_text = GREET.replace("- type: shell\n- stdin", "- type: shel\n- stdin");
+    let bad = home.path().join("bad.pflow.md");
+    std::fs::write(&bad, &bad_text).unwrap();
+    let broken = home.path().join("broken.pflow.md");
+    std::fs::write(
+        &broken,
+        "# X\n\n## Steps\n\n### a\n\nFirst.\n\n- type: echo\n\n### a\n\nAgain.\n\n- type: echo\n",
+    )
+    .unwrap();
+    let mut raw = Raw::start(&home, tmp.path(), &[]);
+    raw.initialize();
+
+    let validated = raw.call(1, "workflow_validate", json!({"workflow": bad}));
+    let out = &validated["result"]["structuredContent"];
+    assert_eq!(out["valid"], false, "{validated}");
+    let line = line_of(&bad_text, "- type: shel");
+    assert_eq!(out["findings"][0]["path"], "nodes[1].type", "{validated}");
+    assert_eq!(out["findings"][0]["line"], line, "{validated}");
+    let text = validated["result"]["content"][0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains(&format!("error at line {line}, nodes[1].type")), "{text}");
+
+    // A file that gives no workflow: every finding, each at its line.
+    let refused = raw.call(2, "workflow_validate", json!({"workflow": broken}));
+    let error = &refused["result"]["structuredContent"]["error"];
+    assert_eq!(error["findings"][0]["line"], 11, "{refused}");
+
+    let executed =
+        raw.call(3, "workflow_execute", json!({"workflow": good, "parameters": {"who": "di"}}));
+    assert_eq!(
+        executed["result"]["structuredContent"]["outputs"]["loud"], "HELLO DI\n",
+        "{executed}"
+    );
+    let saved = raw.call(4, "workflow_save", json!({"workflow": good, "name": "greet"}));
+    assert_eq!(saved["result"]["isError"], false, "{saved}");
+    let (status, _) = raw.close(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    let shown = home.run(["workflow", "show", "greet", "--json"]);
+    let doc: Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(doc["description"], "Says hello to someone, loudly.");
+}

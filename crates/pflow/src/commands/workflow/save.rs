@@ -13,7 +13,8 @@ use crate::{exit, input};
 
 /// Validate a workflow file and save it under a name
 ///
-/// The file holds a bare IR or a stored document (as `workflow show --json` prints it).
+/// The file holds a bare IR or a stored document (as `workflow show --json` prints it) in
+/// JSON, or is a `.pflow.md` (pflow 0.16's format).
 /// An invalid workflow is never saved: every problem is printed with its path.
 #[derive(Debug, Args)]
 pub(crate) struct SaveArgs {
@@ -24,7 +25,8 @@ pub(crate) struct SaveArgs {
     #[arg(long)]
     name: String,
     /// What the workflow does [default: the file's description when it is a stored
-    /// document; with `--force`, the saved one]
+    /// document, a `.pflow.md`'s prose under its `#` heading; with `--force`, the saved
+    /// one]
     #[arg(long, value_name = "TEXT")]
     description: Option<String>,
     /// Replace a saved workflow of that name with a new revision (a change made by
@@ -40,13 +42,13 @@ pub(crate) struct SaveArgs {
 pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
     // The name first: a bad name is refused before any file is read or written.
     let name = WorkflowName::new(&args.name)?;
-    let value = input::read_json(&args.file)?;
+    let file = input::workflow(&args.file, out)?;
     let label = input::label(&args.file);
 
     // A stored document (as `show --json` prints it) is accepted too; its paths in
     // findings start with `ir.`, and its description is the default. The checks are
     // `validate`'s and `run`'s, with calls through the store checked from `name`.
-    let checked = manager.check(&value, &input::origin(&args.file), Some(&name));
+    let checked = file.locate(manager.check(&file.value, &input::origin(&args.file), Some(&name)));
     out.diagnostics(checked.diagnostics());
     let seen = checked.diagnostics().clone();
     let ir = match checked.into_valid() {
@@ -54,8 +56,7 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
         Err(diagnostics) => return Err(not_saved(&name, &diagnostics, &label)),
     };
 
-    let source = WorkflowSource::from_value(&value);
-    let description = args.description.or_else(|| source.description.map(str::to_owned));
+    let description = args.description.or_else(|| file.description.clone());
     let mode = if args.force {
         SaveMode::Replace { expected_revision: args.expect_revision }
     } else {
@@ -76,7 +77,8 @@ pub(super) fn run(args: SaveArgs, manager: &WorkflowManager, out: &Output) -> Ou
         // The saved workflows it calls changed since the checks above (the manager checks
         // again inside the transaction that writes). Only what is new is printed.
         Err(StoreError::InvalidWorkflow { diagnostics, .. }) => {
-            let diagnostics = diagnostics.within(source.path_prefix);
+            let prefix = WorkflowSource::from_value(&file.value).path_prefix;
+            let diagnostics = diagnostics.within(prefix).locate(|path| file.line_of(path));
             let new: Diagnostics = diagnostics
                 .iter()
                 .filter(|d| !seen.iter().any(|s| s == *d))
