@@ -17,6 +17,7 @@
 //! Templates are parsed and resolved by [`pflow_ir::template`]; this crate only supplies
 //! the scope.
 
+mod batch;
 mod cancel;
 mod error;
 mod inputs;

@@ -42,6 +42,21 @@ pub enum Event<'a> {
         /// The failure message, when the node failed.
         error: Option<&'a str>,
     },
+    /// One item of a `batch` node finished, successfully or not.
+    BatchItem {
+        /// The batch node's id.
+        node_id: &'a str,
+        /// 0 for the workflow being run, 1 for a workflow it calls, and so on.
+        depth: usize,
+        /// The item's index in `items`.
+        index: usize,
+        /// How many items have finished, this one included.
+        done: usize,
+        /// How many items there are.
+        total: usize,
+        /// Why the item failed, when it did.
+        error: Option<&'a str>,
+    },
     /// A node called a model (or took its reply from the cache).
     ModelCall {
         /// 0 for the workflow being run, 1 for a workflow it calls, and so on.

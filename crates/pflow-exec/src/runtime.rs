@@ -213,22 +213,35 @@ impl Runtime {
         Ok(RunOutput { outputs, nodes_run: order.len() })
     }
 
-    /// Runs a node, attempting it again after a failure a new attempt can fix, as its
-    /// `retry` says (a `workflow` node is never attempted again: its child's nodes have
-    /// their own `retry`).
+    /// Runs a node: once per item of its `batch`, or once, attempted again after a
+    /// failure a new attempt can fix, as its `retry` says (a `workflow` node is never
+    /// attempted again: its child's nodes have their own `retry`).
     fn execute(
         &self,
         node: &pflow_ir::Node,
         scope: &Scope,
         frame: &Frame,
     ) -> Result<crate::NodeOutcome, NodeError> {
-        if node.batch.is_some() || node.loop_config.is_some() {
-            let field = if node.batch.is_some() { "batch" } else { "loop" };
+        if let Some(batch) = &node.batch {
+            return self.run_batch(node, batch, scope, frame);
+        }
+        if node.loop_config.is_some() {
             return Err(NodeError::new(format!(
-                "node `{}` has `{field}`, which this runtime does not run yet",
+                "node `{}` has `loop`, which this runtime does not run yet",
                 node.id
             )));
         }
+        self.execute_once_or_retried(node, scope, frame)
+    }
+
+    /// Runs a node once, and again after a failure a new attempt can fix, as its `retry`
+    /// says.
+    pub(crate) fn execute_once_or_retried(
+        &self,
+        node: &pflow_ir::Node,
+        scope: &dyn TemplateScope,
+        frame: &Frame,
+    ) -> Result<crate::NodeOutcome, NodeError> {
         let retry = node.retry.as_ref().filter(|_| node.ty != WORKFLOW_TYPE);
         let attempts = retry.map_or(1, pflow_ir::RetryConfig::attempts);
         let mut attempt = 1;
@@ -250,7 +263,7 @@ impl Runtime {
     fn attempt(
         &self,
         node: &pflow_ir::Node,
-        scope: &Scope,
+        scope: &dyn TemplateScope,
         frame: &Frame,
     ) -> Result<crate::NodeOutcome, NodeError> {
         let Some(implementation) = self.registry.get(&node.ty) else {

@@ -564,7 +564,8 @@ fn list_keys(keys: &[String]) -> String {
     }
 }
 
-fn article_type(value: &Value) -> &'static str {
+/// A JSON value's type for a message, with its article: `a string`, `an array`, `null`.
+pub fn article_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -5,8 +5,9 @@
 //! when the node failed, `✗ … stopped` when Ctrl-C stopped
 //! the run inside it) when it finishes. Nodes of nested
 //! workflows are indented two spaces per level; a parent's line is left as `▸` once its
-//! children start, and its `✓` line follows theirs. With `-v` off a terminal the same
-//! lines are printed plainly, one per start and one per finish. Nothing is shown with
+//! children start, and its `✓` line follows theirs. A `batch` node's line counts its
+//! finished items (`▸ id type 3/10`). With `-v` off a terminal the same lines are
+//! printed plainly, one per start, one per finish and one per batch item. Nothing is shown with
 //! `-q`, or off a terminal without `-v`.
 
 use std::sync::{Mutex, PoisonError};
@@ -86,6 +87,30 @@ impl Progress {
         }
     }
 
+    /// A batch node's count of finished items: its live line shows `3/10`, or a line per
+    /// item off a terminal.
+    fn batch_item(&self, id: &str, depth: usize, done: usize, total: usize, failed: bool) {
+        let count = format!("{done}/{total}");
+        match self.mode {
+            ProgressMode::Lines => {
+                let how = if failed { "item failed" } else { "item done" };
+                self.out.stderr_line(&format!("{}{id}: {how}, {count}", indent(depth + 1)));
+            }
+            ProgressMode::Live => {
+                let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(line) = open.as_ref().filter(|l| l.depth == depth && l.id == id) {
+                    self.out.stderr_raw(&format!(
+                        "\r\x1b[2K{}{} {id} {} {}",
+                        indent(depth),
+                        self.out.paint(Style::Dim, "▸"),
+                        self.out.paint(Style::Dim, &line.node_type),
+                        self.out.paint(Style::Dim, &count),
+                    ));
+                }
+            }
+        }
+    }
+
     fn finished(&self, finish: &Finish<'_>) {
         let (mark, style) =
             if finish.failed { ("✗", Style::Error) } else { ("✓", Style::Good) };
@@ -136,6 +161,9 @@ impl Observer for Progress {
                     action,
                     failed: error.is_some(),
                 });
+            }
+            Event::BatchItem { node_id, depth, done, total, error, .. } => {
+                self.batch_item(node_id, *depth, *done, *total, error.is_some());
             }
             Event::ModelCall { depth, call } if call.cached => {
                 *self.cached.lock().unwrap_or_else(PoisonError::into_inner) =

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `pflow` binary (and small helper binaries) run as child
 //! processes, each test with its own temporary pflow home.
 
+mod batch;
 mod bundle;
 mod code;
 mod context;

@@ -105,6 +105,10 @@ impl Observer for Recorder {
                     millis(*duration)
                 )
             }
+            Event::BatchItem { node_id, depth, done, total, error, .. } => {
+                let how = if error.is_some() { "failed" } else { "done" };
+                format!("{}node `{node_id}`: batch item {how}, {done}/{total}", indent(*depth))
+            }
             _ => return,
         };
         if let Some(progress) = &self.progress {
