@@ -304,8 +304,9 @@ fn any_json(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 fn workflow_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "description": "The workflow: an IR object or a stored document object, a saved \
-                        workflow's name, or a path to a JSON file (a string that contains `/`, \
-                        ends in `.json` or names an existing file)",
+                        workflow's name, or a path to a workflow file, JSON or `.pflow.md` (a \
+                        string that contains `/`, ends in `.json` or `.pflow.md`, or names an \
+                        existing file)",
         "type": ["object", "string"]
     })
 }
@@ -314,7 +315,7 @@ fn workflow_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 fn file_or_object_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "description": "The workflow: an IR object or a stored document object, or a path to \
-                        a JSON file holding one",
+                        a JSON file holding one or to a `.pflow.md`",
         "type": ["object", "string"]
     })
 }
