@@ -11,41 +11,9 @@ use pflow_ir::template::{TemplateScope, article_type, resolve_str, resolve_value
 use pflow_ir::{BatchConfig, ErrorHandling, INDEX_ROOT};
 use serde_json::{Map, Value, json};
 
+use crate::overlay::Overlay;
 use crate::runtime::Frame;
 use crate::{Event, NodeError, NodeOutcome, Runtime};
-
-/// What templates see while one item runs: the item under its name, its index under
-/// `__index__`, and everything the node sees otherwise.
-struct ItemScope<'a> {
-    base: &'a (dyn TemplateScope + Sync),
-    name: &'a str,
-    item: &'a Value,
-    index: Value,
-}
-
-impl TemplateScope for ItemScope<'_> {
-    fn root(&self, name: &str) -> Option<&Value> {
-        if name == self.name {
-            Some(self.item)
-        } else if name == INDEX_ROOT {
-            Some(&self.index)
-        } else {
-            self.base.root(name)
-        }
-    }
-
-    fn is_root(&self, name: &str) -> bool {
-        name == self.name || name == INDEX_ROOT || self.base.is_root(name)
-    }
-
-    fn root_names(&self) -> Vec<String> {
-        let mut names = self.base.root_names();
-        names.extend([self.name.to_owned(), INDEX_ROOT.to_owned()]);
-        names.sort();
-        names.dedup();
-        names
-    }
-}
 
 /// How one item ended.
 enum ItemEnd {
@@ -162,8 +130,10 @@ impl Runtime {
         item: &Value,
         index: usize,
     ) -> Result<ItemEnd, NodeError> {
-        let item_scope =
-            ItemScope { base: scope, name: batch.item_name(), item, index: json!(index) };
+        // While it runs, the item is `${item}` (or its `as`) and its index `${__index__}`.
+        let item_scope = Overlay::new(scope)
+            .with(batch.item_name(), Some(item.clone()))
+            .with(INDEX_ROOT, Some(json!(index)));
         let attempts = batch.attempts();
         let mut attempt = 1;
         loop {

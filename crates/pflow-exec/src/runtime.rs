@@ -213,7 +213,8 @@ impl Runtime {
         Ok(RunOutput { outputs, nodes_run: order.len() })
     }
 
-    /// Runs a node: once per item of its `batch`, or once, attempted again after a
+    /// Runs a node: once per item of its `batch`, round after round as its `loop` says,
+    /// or once, attempted again after a
     /// failure a new attempt can fix, as its `retry` says (a `workflow` node is never
     /// attempted again: its child's nodes have their own `retry`).
     fn execute(
@@ -225,11 +226,8 @@ impl Runtime {
         if let Some(batch) = &node.batch {
             return self.run_batch(node, batch, scope, frame);
         }
-        if node.loop_config.is_some() {
-            return Err(NodeError::new(format!(
-                "node `{}` has `loop`, which this runtime does not run yet",
-                node.id
-            )));
+        if let Some(config) = &node.loop_config {
+            return self.run_loop(node, config, scope, frame);
         }
         self.execute_once_or_retried(node, scope, frame)
     }

@@ -9,6 +9,7 @@ mod discovery;
 mod hostile_text;
 mod language;
 mod llm;
+mod loops;
 mod mcp;
 mod nested;
 mod pflow_md;
