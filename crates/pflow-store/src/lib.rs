@@ -60,5 +60,6 @@ pub use store::{
     WorkflowStore, free_time,
 };
 pub use workflow_file::{
-    WorkflowFile, WorkflowFileError, WorkflowFormat, names_a_file, read_workflow_file,
+    WorkflowFile, WorkflowFileError, WorkflowFormat, document_to_pflow_md, names_a_file,
+    read_workflow_file,
 };

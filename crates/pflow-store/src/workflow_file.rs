@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use pflow_fsio::{ReadFileError, read_regular_file_follow};
-use pflow_ir::{Checked, Diagnostic, Diagnostics, JsonError, WorkflowSource};
+use pflow_ir::{Checked, Diagnostic, Diagnostics, Document, JsonError, WorkflowSource};
 use serde_json::{Map, Value};
 
 use crate::MAX_DOCUMENT_BYTES;
@@ -147,6 +147,26 @@ pub fn read_workflow_file(path: &Path) -> Result<WorkflowFile, WorkflowFileError
     let bytes = read_regular_file_follow(path, MAX_DOCUMENT_BYTES)
         .map_err(|source| WorkflowFileError::Read { path: path.to_path_buf(), source })?;
     WorkflowFile::parse(path, &bytes, WorkflowFormat::of(path))
+}
+
+/// A saved workflow as pflow 0.16 keeps one in its library (`NAME/NAME.pflow.md`): a
+/// front matter of `created_at`, `updated_at` and `version`, the name as its `#` title,
+/// the description as the prose under it, then the IR. It reads back to the same IR
+/// ([`WorkflowFile::parse`]).
+pub fn document_to_pflow_md(doc: &Document) -> Result<String, pflow_md::WriteError> {
+    let Value::Object(ir) = serde_json::to_value(&doc.ir).expect("an IR serializes to JSON") else {
+        unreachable!("an IR serializes to a JSON object")
+    };
+    let mut front = Map::with_capacity(3);
+    front.insert("created_at".to_owned(), Value::String(doc.created_at.to_string()));
+    front.insert("updated_at".to_owned(), Value::String(doc.updated_at.to_string()));
+    front.insert("version".to_owned(), Value::String(doc.version.clone()));
+    let options = pflow_md::WriteOptions {
+        title: Some(doc.name.as_str()),
+        description: Some(doc.description.as_str()).filter(|d| !d.is_empty()),
+        front_matter: Some(&front),
+    };
+    pflow_md::write(&ir, &options)
 }
 
 /// Whether `text`, a workflow as a person or an agent names it (`pflow run WORKFLOW`, a

@@ -178,3 +178,35 @@ fn a_workflow_ref_may_name_a_pflow_md() {
         run.stderr
     );
 }
+
+#[test]
+fn show_format_md_writes_what_reads_back_to_the_same_ir_and_runs_the_same() {
+    let home = TestHome::new();
+    let file = write(&home, "greet.pflow.md", GREET);
+    assert_eq!(home.run(["workflow", "save", &file, "--name", "greet"]).code, 0);
+    let shown = home.run(["workflow", "show", "greet", "--format", "md"]);
+    assert_eq!(shown.code, 0, "{shown:?}");
+    assert!(
+        shown.stdout.starts_with("---\n"),
+        "a front matter, as 0.16's library keeps: {}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains("\n# greet\n\nSays hello to someone, loudly.\n"),
+        "{}",
+        shown.stdout
+    );
+    let back = write(&home, "back.pflow.md", &shown.stdout);
+
+    let ir = |text: &str| -> pflow_ir::WorkflowIr { serde_json::from_str(text).unwrap() };
+    let saved = ir(&home.run(["workflow", "show", "greet", "--ir"]).stdout);
+    let read = pflow_store::read_workflow_file(Path::new(&back)).unwrap();
+    assert_eq!(serde_json::from_value::<pflow_ir::WorkflowIr>(read.value).unwrap(), saved);
+    assert_eq!(read.description.as_deref(), Some("Says hello to someone, loudly."));
+    let run = home.run(["run", &back, "who=ed", "--no-save-prompt"]);
+    assert_eq!((run.code, run.stdout.trim()), (0, "HELLO ED"), "{run:?}");
+
+    // `--format` is a format of its own, not one of the JSON views.
+    let both = home.run(["workflow", "show", "greet", "--format", "md", "--json"]);
+    assert_eq!(both.code, 2, "{both:?}");
+}

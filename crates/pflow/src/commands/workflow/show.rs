@@ -9,6 +9,7 @@ use pflow_store::WorkflowManager;
 use crate::commands::Outcome;
 use crate::exit;
 use crate::output::Output;
+use crate::report::CliError;
 
 /// Show a saved workflow: its interface, metadata, location and how to run it
 #[derive(Debug, Args)]
@@ -24,6 +25,17 @@ pub(crate) struct ShowArgs {
     /// Show revision N from the workflow's history instead of the current one
     #[arg(long, value_name = "N")]
     revision: Option<u64>,
+    /// Print it in another format: `md` writes the `.pflow.md` pflow 0.16 keeps in its
+    /// library (front matter, title, description, steps), which reads back to the same IR
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["ir", "json"])]
+    format: Option<ShowFormat>,
+}
+
+/// What `--format` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ShowFormat {
+    /// pflow 0.16's markdown format, `.pflow.md`.
+    Md,
 }
 
 pub(super) fn run(args: ShowArgs, manager: &WorkflowManager, out: &Output) -> Outcome {
@@ -32,7 +44,14 @@ pub(super) fn run(args: ShowArgs, manager: &WorkflowManager, out: &Output) -> Ou
         Some(revision) => manager.load_revision(&args.name, revision)?,
         None => current.clone(),
     };
-    if args.ir {
+    if args.format == Some(ShowFormat::Md) {
+        let text = pflow_store::document_to_pflow_md(&doc).map_err(|e| {
+            let hint = e.hint();
+            CliError::new(format!("workflow `{}`: {e}", args.name))
+                .hint(format!("{hint}: `pflow workflow show {} --json`", args.name))
+        })?;
+        out.data(text.trim_end())?;
+    } else if args.ir {
         let json = serde_json::to_string_pretty(&doc.ir).expect("an IR serializes to JSON");
         out.data(&json)?;
     } else if args.json {
