@@ -67,6 +67,11 @@ pub struct BundledWorkflow {
 }
 
 impl BundledWorkflow {
+    /// A workflow with no kept revisions before `document`.
+    pub(crate) fn of_document(document: Document) -> BundledWorkflow {
+        BundledWorkflow { document, history: Vec::new() }
+    }
+
     /// Its name.
     pub fn name(&self) -> &WorkflowName {
         &self.document.name
@@ -91,6 +96,17 @@ impl BundledWorkflow {
 }
 
 impl Bundle {
+    /// A bundle of `workflows` read from elsewhere (a pflow 0.16 home): it carries their
+    /// lives, so that an import keeps each document's own times.
+    pub(crate) fn of_workflows(workflows: Vec<BundledWorkflow>) -> Bundle {
+        Bundle {
+            exported_at: Timestamp::now(),
+            exported_by: "pflow 0.16 home".to_owned(),
+            history: true,
+            workflows,
+        }
+    }
+
     /// When it was exported.
     pub fn exported_at(&self) -> Timestamp {
         self.exported_at

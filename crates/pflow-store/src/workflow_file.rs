@@ -134,6 +134,12 @@ impl WorkflowFile {
         checked.locate(|path| parsed.line_of(path))
     }
 
+    /// The YAML front matter of a `.pflow.md` (a saved one's `created_at`, `updated_at`,
+    /// `version`).
+    pub fn front_matter(&self) -> Option<&Map<String, Value>> {
+        self.markdown.as_ref()?.front_matter.as_ref()
+    }
+
     /// The line of the file an IR path is at (a `.pflow.md`'s only).
     pub fn line_of(&self, path: &str) -> Option<usize> {
         self.markdown.as_ref()?.line_of(path)

@@ -210,3 +210,62 @@ fn show_format_md_writes_what_reads_back_to_the_same_ir_and_runs_the_same() {
     let both = home.run(["workflow", "show", "greet", "--format", "md", "--json"]);
     assert_eq!(both.code, 2, "{both:?}");
 }
+
+/// `tests/fixtures/pflow016-home`: a library pflow 0.16.0 saved itself, and one broken file.
+fn pflow016_home() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pflow016-home")
+}
+
+#[test]
+fn a_pflow_016_home_is_imported_with_names_descriptions_and_times_once() {
+    let home = TestHome::new();
+    let old = pflow016_home();
+    let old = old.to_str().unwrap();
+
+    let dry = home.run(["workflow", "import", old, "--dry-run"]);
+    assert_eq!(dry.code, 1, "{dry:?}");
+    for name in ["b3-wf", "count-wf", "greet-wf"] {
+        assert!(
+            dry.stderr.contains(&format!("`{name}` would be created (revision 1)")),
+            "{}",
+            dry.stderr
+        );
+    }
+    assert!(
+        dry.stderr.contains("error: line 8: `broken-one` nodes[0]: `a` has no description"),
+        "{}",
+        dry.stderr
+    );
+    assert!(dry.stderr.contains("`broken-one` not imported: 1 error"), "{}", dry.stderr);
+    assert_eq!(
+        home.run(["workflow", "list", "--json"]).stdout.trim(),
+        "[]",
+        "a dry run writes nothing"
+    );
+
+    let first = home.run(["workflow", "import", old]);
+    assert_eq!(first.code, 1, "the broken one is reported: {first:?}");
+    assert!(
+        first.stderr.contains("3 created, 0 updated, 0 unchanged, 0 skipped"),
+        "{}",
+        first.stderr
+    );
+    let shown = home.run(["workflow", "show", "greet-wf", "--json"]);
+    let doc: Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(doc["description"], "Says hello to someone.");
+    // The front matter's times, as 0.16 wrote them.
+    assert_eq!(doc["created_at"], "2026-12-08T00:53:31.306867Z");
+    assert_eq!(doc["updated_at"], "2026-12-08T00:53:31.306867Z");
+    // A workflow 0.16 saved runs here: its loop, to the same end as in 0.16.
+    let run = home.run(["run", "count-wf", "--json"]);
+    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(out["out"]["loop_stopped"], "condition", "{run:?}");
+    assert_eq!(out["out"]["result"]["total"], 3, "{run:?}");
+
+    let again = home.run(["workflow", "import", old]);
+    assert!(
+        again.stderr.contains("0 created, 0 updated, 3 unchanged, 0 skipped"),
+        "{}",
+        again.stderr
+    );
+}
