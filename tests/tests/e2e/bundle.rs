@@ -262,3 +262,50 @@ fn an_import_killed_at_a_random_moment_leaves_whole_workflows_and_a_rerun_comple
 fn no_temp_files(workflows: &Path) -> bool {
     std::fs::read_dir(workflows.join(".tmp")).map_or(true, |entries| entries.count() == 0)
 }
+
+#[test]
+fn export_replaces_only_a_regular_file() {
+    let home = TestHome::new();
+    save(
+        &home,
+        "hello",
+        &json!({"ir_version": "0.1.0", "nodes": [{"id": "e", "type": "echo", "params": {"message": "hi"}}]}),
+        &[],
+    );
+    let dir = home.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let target = dir.join("target.txt");
+    std::fs::write(&target, "keep").unwrap();
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for (path, kind) in [(&fifo, "a FIFO"), (&link, "a symbolic link")] {
+        let run = home.run([
+            Path::new("workflow"),
+            Path::new("export"),
+            Path::new("hello"),
+            Path::new("-o"),
+            path,
+        ]);
+        assert_eq!(run.code, 1, "{}", run.transcript());
+        let expected = format!("it is {kind}, not a regular file");
+        assert!(run.stderr.contains(&expected), "{}", run.transcript());
+        let meta = std::fs::symlink_metadata(path).unwrap();
+        assert!(!meta.file_type().is_file(), "{} was replaced by a file", path.display());
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    // A regular file is replaced whole.
+    let file = dir.join("bundle.json");
+    std::fs::write(&file, "old").unwrap();
+    let run = home.run([
+        Path::new("workflow"),
+        Path::new("export"),
+        Path::new("hello"),
+        Path::new("-o"),
+        &file,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(std::fs::read_to_string(&file).unwrap().contains("\"hello\""));
+}

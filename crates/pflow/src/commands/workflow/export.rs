@@ -10,6 +10,7 @@ use pflow_store::{ExportOptions, WorkflowManager};
 use crate::commands::Outcome;
 use crate::exit;
 use crate::output::{Output, Style};
+use crate::report::CliError;
 
 /// Write saved workflows as one bundle, to share them or move them to another home
 ///
@@ -86,6 +87,20 @@ fn write_whole(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         _ => Path::new("."),
     };
     let context = || format!("cannot write `{}`", path.display());
+    // Only a regular file is replaced: a rename over a device, a FIFO, a socket or a
+    // link would put a file where they were (as root, over `/dev/null` itself).
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        let kind = pflow_fsio::FileKind::of(meta.file_type());
+        if kind != pflow_fsio::FileKind::File {
+            return Err(CliError::new(format!(
+                "cannot write `{}`: it is {}, not a regular file",
+                path.display(),
+                kind.describe()
+            ))
+            .hint("give `-o` the path of a regular file or of a new one, or leave `-o` out to write to stdout")
+            .into());
+        }
+    }
     // Opened first: a missing directory is reported as such, not as the temp file's.
     let directory = std::fs::File::open(dir).with_context(context)?;
     let mut temp = tempfile::Builder::new()
