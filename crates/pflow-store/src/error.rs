@@ -43,10 +43,7 @@ pub enum StoreError {
     },
     /// The workflow changed (or was deleted) since the caller read it; nothing was
     /// written.
-    #[error(
-        "workflow `{name}` was changed concurrently: expected revision {expected}, found {}",
-        found(*actual)
-    )]
+    #[error("{}", conflict(name, *expected, *actual))]
     Conflict {
         /// The workflow's name.
         name: WorkflowName,
@@ -214,7 +211,7 @@ impl StoreError {
                 Some("load the workflow again, reapply your change and retry".to_owned())
             }
             StoreError::Conflict { actual: None, .. } => {
-                Some("it was deleted meanwhile; save it anew if it is still wanted".to_owned())
+                Some("save it anew if it is still wanted".to_owned())
             }
             StoreError::RevisionLimit { .. } => {
                 Some("save its content under a new name, which starts at revision 1".to_owned())
@@ -246,10 +243,17 @@ impl StoreError {
     }
 }
 
-fn found(actual: Option<u64>) -> String {
+/// `workflow `x` was changed concurrently: expected revision 2, found 3`; for a name with
+/// no saved workflow, that it is not saved (never, or deleted since the caller read it).
+fn conflict(name: &WorkflowName, expected: u64, actual: Option<u64>) -> String {
     match actual {
-        Some(revision) => revision.to_string(),
-        None => "none (it was deleted)".to_owned(),
+        Some(found) => format!(
+            "workflow `{name}` was changed concurrently: expected revision {expected}, found {found}"
+        ),
+        None => format!(
+            "workflow `{name}` is not saved: expected revision {expected}, found none (never \
+             saved, or deleted meanwhile)"
+        ),
     }
 }
 

@@ -112,7 +112,10 @@ fn a_replace_racing_a_delete_is_never_not_found() {
         assert_eq!(deleted.code, 0, "round {round}: {deleted:#?}");
         if saved.code != 0 {
             assert_eq!(round % 2, 1, "round {round}: a save without --expect-revision failed");
-            assert!(saved.stderr.contains("found none (it was deleted)"), "{saved:#?}");
+            assert!(
+                saved.stderr.contains("found none (never saved, or deleted meanwhile)"),
+                "{saved:#?}"
+            );
             conflicts += 1;
         }
     }
@@ -246,4 +249,22 @@ fn a_saved_workflow_runs_the_same_from_any_directory() {
         "{}",
         transcripts[0]
     );
+}
+
+/// `--force --expect-revision N` on a name never saved says so, not that it was deleted.
+#[test]
+fn an_expected_revision_of_a_name_never_saved_says_it_is_not_saved() {
+    let home = TestHome::new();
+    let ir = r#"{"ir_version": "0.1.0", "nodes": [{"id": "a", "type": "echo", "params": {"message": "x"}}]}"#;
+    let run = home.run_with_stdin(
+        ["workflow", "save", "-", "--name", "never", "--force", "--expect-revision", "1"],
+        ir.as_bytes(),
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("workflow `never` is not saved: expected revision 1, found none (never saved, or deleted meanwhile)"),
+        "{}",
+        run.transcript()
+    );
+    assert!(!run.stderr.contains("changed concurrently"), "{}", run.transcript());
 }

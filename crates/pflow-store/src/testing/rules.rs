@@ -84,9 +84,9 @@ fn replace_with_a_revision_conflicts_when_changed_or_deleted(h: &mut dyn Harness
     }
     assert_eq!(
         err.to_string(),
-        "workflow `fix` was changed concurrently: expected revision 2, found none (it was deleted)"
+        "workflow `fix` is not saved: expected revision 2, found none (never saved, or deleted meanwhile)"
     );
-    assert!(err.hint().is_some_and(|h| h.contains("deleted")), "{:?}", err.hint());
+    assert!(err.hint().is_some_and(|h| h.contains("save it anew")), "{:?}", err.hint());
     assert!(!m.exists("fix").unwrap());
     assert_eq!(m.trash().unwrap().entries.len(), 1);
     // And a restore of a revision expects the same way.
