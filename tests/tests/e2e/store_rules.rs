@@ -268,3 +268,16 @@ fn an_expected_revision_of_a_name_never_saved_says_it_is_not_saved() {
     );
     assert!(!run.stderr.contains("changed concurrently"), "{}", run.transcript());
 }
+
+/// A store that cannot be opened prints nothing on stdout with `--json`: no `[]` a script
+/// would read as an empty library.
+#[test]
+fn list_json_prints_nothing_when_the_store_cannot_be_opened() {
+    let home = TestHome::new();
+    std::fs::write(home.path().join("config.toml"), "store = \"postgres://u@127.0.0.1:1/db\"\n")
+        .unwrap();
+    let run = home.run(["workflow", "list", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert_eq!(run.stdout, "", "{}", run.transcript());
+    assert!(run.stderr.contains("cannot open the store"), "{}", run.transcript());
+}

@@ -48,9 +48,10 @@ pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Ou
     let mut saved = 0usize;
     let mut shown = 0usize;
     if args.json {
-        // Written as the store streams it, so the listing is never held whole.
+        // Written as the store streams it, so the listing is never held whole. The `[`
+        // waits for the first entry (or the end): a store that fails before giving one
+        // prints nothing on stdout, not an empty list.
         out.data_stream(|w| -> io::Result<Result<(), StoreError>> {
-            w.write_all(b"[")?;
             let mut failed = None;
             let mut scratch = Vec::new();
             let listed = manager.store().visit(&mut |entry| {
@@ -58,7 +59,9 @@ pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Ou
                     Listed::Workflow(summary) => {
                         saved += 1;
                         if pflow_context::matches_words(&summary, &args.filter) {
-                            let written = json_element(w, &summary, shown == 0, &mut scratch);
+                            let opened = if shown == 0 { w.write_all(b"[") } else { Ok(()) };
+                            let written = opened
+                                .and_then(|()| json_element(w, &summary, shown == 0, &mut scratch));
                             shown += 1;
                             if let Err(e) = written {
                                 failed = Some(e);
@@ -73,7 +76,9 @@ pub(super) fn run(args: ListArgs, manager: &WorkflowManager, out: &Output) -> Ou
             if let Some(e) = failed {
                 return Err(e);
             }
-            w.write_all(if shown == 0 { b"]\n" } else { b"\n]\n" })?;
+            if listed.is_ok() {
+                w.write_all(if shown == 0 { b"[]\n" } else { b"\n]\n" })?;
+            }
             Ok(listed)
         })??;
     } else {
