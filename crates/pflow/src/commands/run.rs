@@ -205,9 +205,13 @@ struct Loaded {
     description: Option<String>,
 }
 
-/// `no such file`, with the saved workflow the person may have meant.
+/// `no such file`, with the workflow file beside it or the saved workflow the person may
+/// have meant.
 fn missing_file(path: &Path, manager: Option<&WorkflowManager>) -> CliError {
     let error = CliError::new(format!("no such file {}", input::label(path)));
+    if let Some(near) = near_file(path) {
+        return error.hint(format!("did you mean `{}`?", near.display()));
+    }
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let names = manager.and_then(|m| m.list_all().ok()).map(|l| l.workflows).unwrap_or_default();
     let close = pflow_ir::closest(&stem, names.iter().map(|s| s.name.as_str()));
@@ -217,6 +221,27 @@ fn missing_file(path: &Path, manager: Option<&WorkflowManager>) -> CliError {
         )),
         None => error.hint("check the path; `pflow workflow list` shows the saved workflows"),
     }
+}
+
+/// The workflow file in the same directory whose name is closest to `path`'s, if one is
+/// close (`examples/gret.json` → `examples/greet.json`).
+fn near_file(path: &Path) -> Option<PathBuf> {
+    let wanted = path.file_name()?.to_string_lossy().into_owned();
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let entries = std::fs::read_dir(parent.unwrap_or(Path::new("."))).ok()?;
+    // A directory of any size is not read whole for a hint.
+    let names: Vec<String> = entries
+        .take(10_000)
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| {
+            n.ends_with(".json")
+                || pflow_store::WorkflowFormat::of(Path::new(n))
+                    == pflow_store::WorkflowFormat::PflowMd
+        })
+        .collect();
+    let close = pflow_ir::closest(&wanted, names.iter().map(String::as_str));
+    let name = close.first()?;
+    Some(parent.map_or_else(|| PathBuf::from(name), |p| p.join(name)))
 }
 
 /// The name `--save` asks for, once it is known to be valid and free.

@@ -155,6 +155,14 @@ fn errors_about_the_workflow_itself() {
         --- stdout
         --- stderr
         error: no such file `gret.json`
+        hint: did you mean `greet.json`?
+        "#);
+    // Without a close file beside it, the saved workflow it may name.
+    assert_snapshot!(sandbox.run(&["run", "elsewhere/gret.json"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: no such file `elsewhere/gret.json`
         hint: did you mean the saved workflow `greet`? run it with `pflow run greet`
         "#);
     std::fs::create_dir(sandbox.cwd().join("dir.json")).unwrap();
