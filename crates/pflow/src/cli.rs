@@ -11,7 +11,7 @@ use crate::store::StoreArg;
 
 /// Run JSON workflows and keep them by name: plan once, run forever.
 #[derive(Debug, Parser)]
-#[command(name = "pflow", version, about, propagate_version = true)]
+#[command(name = "pflow", version, about)]
 #[command(after_long_help = AFTER_LONG_HELP)]
 #[command(after_help = "Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted.")]
 pub(crate) struct Cli {

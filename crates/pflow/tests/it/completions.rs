@@ -232,8 +232,6 @@ fn bash_defers_to_the_static_completion_elsewhere() {
             "--quiet",
             "--store",
             "--verbose",
-            "--version",
-            "-V",
             "-h",
             "-q",
             "-v",
