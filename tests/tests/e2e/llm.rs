@@ -205,3 +205,38 @@ fn llm_models_says_what_is_configured_never_a_key() {
     assert!(listed.stdout.contains("http://gpu-box:11434/v1 (config)"), "{}", listed.stdout);
     assert!(listed.stdout.contains("default model: ollama/llama3.2"), "{}", listed.stdout);
 }
+
+#[test]
+fn an_llm_node_under_a_parallel_batch_calls_once_per_item_and_reports_every_call() {
+    let home = TestHome::new();
+    let server = ModelServer::echo();
+    let ir = r#"{"ir_version": "0.1.0", "nodes": [{"id": "ask", "type": "llm",
+        "batch": {"items": ["sky", "grass", "sun"], "parallel": true, "max_concurrent": 3},
+        "params": {"prompt": "Colour of ${item}?", "model": "openai/gpt-4o-mini"}}],
+        "outputs": {"answers": {"source": "${ask.results}"}}}"#;
+    let file = home.path().join("each.json");
+    std::fs::write(&file, ir).unwrap();
+    let file = file.to_str().unwrap();
+    let first = Run::from(
+        command(&home, &server, &["run", file, "--json", "--no-save-prompt"]).output().unwrap(),
+    );
+    assert_no_key(&home, &first);
+    assert_eq!(first.code, 0, "{first:?}");
+    let outputs: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    let answers: Vec<&str> = outputs["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["response"].as_str().unwrap())
+        .collect();
+    assert_eq!(answers, ["echo: Colour of sky?", "echo: Colour of grass?", "echo: Colour of sun?"]);
+    assert_eq!(server.requests().len(), 3);
+    assert!(first.stderr.contains("3 llm calls, "), "{}", first.stderr);
+    // Each item's reply is cached on its own: a second run asks nothing.
+    let second = Run::from(
+        command(&home, &server, &["run", file, "--json", "--no-save-prompt"]).output().unwrap(),
+    );
+    assert_eq!(second.code, 0, "{second:?}");
+    assert_eq!(server.requests().len(), 3);
+    assert!(second.stderr.contains("3 llm calls (3 cached), 0 tokens"), "{}", second.stderr);
+}
