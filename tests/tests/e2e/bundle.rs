@@ -308,4 +308,28 @@ fn export_replaces_only_a_regular_file() {
     ]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(std::fs::read_to_string(&file).unwrap().contains("\"hello\""));
+    // A new bundle is readable by others, as a copied file would be; a replaced one keeps
+    // its mode.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let new = dir.join("new.json");
+    let run = home.run([
+        Path::new("workflow"),
+        Path::new("export"),
+        Path::new("hello"),
+        Path::new("-o"),
+        &new,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(mode(&new), 0o644);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = home.run([
+        Path::new("workflow"),
+        Path::new("export"),
+        Path::new("hello"),
+        Path::new("-o"),
+        &file,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(mode(&file), 0o600);
 }

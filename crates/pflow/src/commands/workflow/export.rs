@@ -1,6 +1,7 @@
 //! `pflow workflow export`: saved workflows as one bundle file to share (SPEC §7.1).
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -108,6 +109,10 @@ fn write_whole(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(context)?;
+    // A bundle is for sharing: readable by others, as a file `cp` makes would be (the
+    // temp file starts private), or with the mode of the file it replaces.
+    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    temp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)).with_context(context)?;
     temp.write_all(bytes).with_context(context)?;
     temp.as_file().sync_all().with_context(context)?;
     temp.persist(path).map_err(|e| e.error).with_context(context)?;
