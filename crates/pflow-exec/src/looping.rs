@@ -9,11 +9,8 @@ use pflow_ir::{ITERATION_ROOT, LOOP_STOPPED, LoopConfig, MAX_NODE_VISITS};
 use serde_json::{Value, json};
 
 use crate::overlay::Overlay;
-use crate::runtime::Frame;
+use crate::runtime::{Frame, WORKFLOW_TYPE};
 use crate::{NodeError, NodeOutcome, Runtime};
-
-/// The type whose input param is `param_mapping` rather than `inputs`.
-const WORKFLOW_TYPE: &str = "workflow";
 
 impl Runtime {
     /// Runs `node` round after round as its `loop` says.
@@ -71,6 +68,7 @@ impl Runtime {
 /// `carry`.
 fn carried_node(node: &pflow_ir::Node, config: &LoopConfig) -> Option<pflow_ir::Node> {
     let carry = config.carry.as_ref().filter(|c| !c.is_empty())?;
+    // A `workflow` node's inputs are its `param_mapping`.
     let key = if node.ty == WORKFLOW_TYPE { "param_mapping" } else { "inputs" };
     let mut node = node.clone();
     let inputs = node.params.entry(key).or_insert_with(|| json!({}));

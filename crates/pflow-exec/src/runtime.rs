@@ -27,7 +27,7 @@ pub const MAX_DEPTH_LIMIT: u64 = 64;
 const ERROR_ACTION: &str = "error";
 
 /// The type of the nested-workflow node.
-const WORKFLOW_TYPE: &str = "workflow";
+pub(crate) const WORKFLOW_TYPE: &str = "workflow";
 
 /// Runs workflows with a registry of node types.
 ///

@@ -20,9 +20,6 @@ use crate::{
 /// The directory of a 0.16 home that holds its library.
 const LIBRARY: &str = "workflows";
 
-/// The most workflows read from one home.
-const MAX_WORKFLOWS: usize = 100_000;
-
 /// What importing a 0.16 home did (or, in a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyImport {
@@ -48,18 +45,12 @@ impl WorkflowManager {
         options: ImportOptions,
     ) -> StoreResult<LegacyImport> {
         let (mut workflows, mut refused) = read_home(dir)?;
-        // Every check of the import, without writing, until what is left passes: a
-        // workflow refused can make one that calls it refused in turn.
+        // An import that finds invalid workflows writes nothing and names them: leave them
+        // out and import the rest, until it passes (a workflow refused can make one that
+        // calls it refused in turn).
         loop {
-            let bundle = Bundle::of_workflows(workflows.clone());
-            let dry = ImportOptions { dry_run: true, ..options };
-            match self.import(&bundle, dry) {
-                Ok(report) if options.dry_run => {
-                    refused.sort_by(|a, b| a.0.cmp(&b.0));
-                    return Ok(LegacyImport { report, refused });
-                }
-                Ok(_) => {
-                    let report = self.import(&bundle, options)?;
+            match self.import(&Bundle::of_workflows(workflows.clone()), options) {
+                Ok(report) => {
                     refused.sort_by(|a, b| a.0.cmp(&b.0));
                     return Ok(LegacyImport { report, refused });
                 }
@@ -79,9 +70,9 @@ impl WorkflowManager {
 fn unprefixed(diagnostics: Diagnostics) -> Diagnostics {
     let moved: Vec<Diagnostic> = diagnostics
         .into_iter()
-        .map(|d| {
-            let path = d.path.strip_prefix("ir.").or(d.path.strip_prefix("ir")).map(str::to_owned);
-            Diagnostic { path: path.unwrap_or(d.path.clone()), ..d }
+        .map(|d| match d.path.strip_prefix("ir.").or(d.path.strip_prefix("ir")) {
+            Some(path) => Diagnostic { path: path.to_owned(), ..d },
+            None => d,
         })
         .collect();
     moved.into()
@@ -108,9 +99,6 @@ fn read_home(dir: &Path) -> StoreResult<(Vec<BundledWorkflow>, Refused)> {
         // Directories only (a link is not followed); 0.16 keeps nothing else there.
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-        if names.len() > MAX_WORKFLOWS {
-            break;
         }
     }
     names.sort();
