@@ -158,6 +158,30 @@ pub fn release(mut children: Vec<(Child, String)>) -> Vec<Run> {
     children.into_iter().map(|(c, _)| Run::from(c.wait_with_output().unwrap())).collect()
 }
 
+/// Whether the process `pid` exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command, which is in parentheses.
+        Ok(stat) => {
+            stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        }
+        Err(_) => false,
+    }
+}
+
+/// Whether the process `pid` is gone within `limit`. A process sent SIGKILL dies when the
+/// kernel next runs it, which on a loaded machine is a moment after the signal.
+pub fn dies_within(pid: u32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while alive(pid) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
 /// Runs `cmd` to completion with `stdin` piped in and its output captured.
 pub fn run_piped(mut cmd: Command, stdin: &[u8]) -> Run {
     let mut child = cmd

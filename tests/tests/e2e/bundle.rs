@@ -272,6 +272,15 @@ fn export_replaces_only_a_regular_file() {
         &json!({"ir_version": "0.1.0", "nodes": [{"id": "e", "type": "echo", "params": {"message": "hi"}}]}),
         &[],
     );
+    let export_to = |path: &Path| {
+        home.run([
+            Path::new("workflow"),
+            Path::new("export"),
+            Path::new("hello"),
+            Path::new("-o"),
+            path,
+        ])
+    };
     let dir = home.path().join("out");
     std::fs::create_dir(&dir).unwrap();
     let fifo = dir.join("fifo");
@@ -282,13 +291,7 @@ fn export_replaces_only_a_regular_file() {
     let link = dir.join("link");
     std::os::unix::fs::symlink(&target, &link).unwrap();
     for (path, kind) in [(&fifo, "a FIFO"), (&link, "a symbolic link")] {
-        let run = home.run([
-            Path::new("workflow"),
-            Path::new("export"),
-            Path::new("hello"),
-            Path::new("-o"),
-            path,
-        ]);
+        let run = export_to(path);
         assert_eq!(run.code, 1, "{}", run.transcript());
         let expected = format!("it is {kind}, not a regular file");
         assert!(run.stderr.contains(&expected), "{}", run.transcript());
@@ -299,13 +302,7 @@ fn export_replaces_only_a_regular_file() {
     // A regular file is replaced whole.
     let file = dir.join("bundle.json");
     std::fs::write(&file, "old").unwrap();
-    let run = home.run([
-        Path::new("workflow"),
-        Path::new("export"),
-        Path::new("hello"),
-        Path::new("-o"),
-        &file,
-    ]);
+    let run = export_to(&file);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(std::fs::read_to_string(&file).unwrap().contains("\"hello\""));
     // A new bundle is readable by others, as a copied file would be; a replaced one keeps
@@ -313,23 +310,11 @@ fn export_replaces_only_a_regular_file() {
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let new = dir.join("new.json");
-    let run = home.run([
-        Path::new("workflow"),
-        Path::new("export"),
-        Path::new("hello"),
-        Path::new("-o"),
-        &new,
-    ]);
+    let run = export_to(&new);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert_eq!(mode(&new), 0o644);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let run = home.run([
-        Path::new("workflow"),
-        Path::new("export"),
-        Path::new("hello"),
-        Path::new("-o"),
-        &file,
-    ]);
+    let run = export_to(&file);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert_eq!(mode(&file), 0o600);
 }

@@ -2,9 +2,9 @@
 //! `result`, `stdout` / `stderr`, `next`, the checks before the code runs, the static
 //! checks of validation, timeouts, warm interpreters, and a machine without `python3`.
 
-use std::path::Path;
+use std::time::Duration;
 
-use pflow_tests::{Run, TestHome};
+use pflow_tests::{Run, TestHome, dies_within};
 use serde_json::{Value, json};
 
 /// A workflow of `nodes` (chained by default edges) with `outputs`.
@@ -178,23 +178,10 @@ fn a_timeout_kills_the_interpreter_and_what_the_code_started() {
         "{stderr}"
     );
     let text = std::fs::read_to_string(&pids).unwrap();
-    // The group was sent SIGKILL before the node failed; a process dies when the kernel
-    // next runs it, which on a loaded machine is a moment later.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // The group was sent SIGKILL before the node failed.
     for pid in text.split_whitespace() {
-        while alive(pid) && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert!(!alive(pid), "process {pid} outlived the timeout");
-    }
-}
-
-/// Whether the process `pid` exists and is not a zombie.
-fn alive(pid: &str) -> bool {
-    match std::fs::read_to_string(Path::new("/proc").join(pid).join("stat")) {
-        // The state follows the command in parentheses.
-        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')),
-        Err(_) => false,
+        let pid: u32 = pid.parse().unwrap();
+        assert!(dies_within(pid, Duration::from_secs(10)), "process {pid} outlived the timeout");
     }
 }
 

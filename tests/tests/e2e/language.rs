@@ -10,10 +10,16 @@ use pflow_tests::TestHome;
 use serde_json::{Value, json};
 
 /// Runs `ir` from stdin with `--json` and extra args; the transcript.
-fn run_json(home: &TestHome, ir: &Value, args: &[&str]) -> pflow_tests::Run {
+pub(crate) fn run_json(home: &TestHome, ir: &Value, args: &[&str]) -> pflow_tests::Run {
     let mut all = vec!["run", "-", "--json"];
     all.extend_from_slice(args);
     home.run_with_stdin(all, ir.to_string().as_bytes())
+}
+
+/// The outputs of a run that succeeded.
+pub(crate) fn outputs(run: &pflow_tests::Run) -> Value {
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    serde_json::from_str(&run.stdout).unwrap()
 }
 
 #[test]

@@ -6,14 +6,7 @@
 use pflow_tests::TestHome;
 use serde_json::{Value, json};
 
-fn run_json(home: &TestHome, ir: &Value) -> pflow_tests::Run {
-    home.run_with_stdin(["run", "-", "--json"], ir.to_string().as_bytes())
-}
-
-fn outputs(run: &pflow_tests::Run) -> Value {
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    serde_json::from_str(&run.stdout).unwrap()
-}
+use crate::language::{outputs, run_json};
 
 /// 0.16's guide example (`pflow guide loop`, "Count Up"), as its parser gives it.
 fn count_up(max_iterations: Value) -> Value {
@@ -29,12 +22,12 @@ fn count_up(max_iterations: Value) -> Value {
 fn carry_feeds_each_round_and_the_condition_or_the_cap_ends_the_loop() {
     let home = TestHome::new();
     // What pflow 0.16.0 prints for the same workflow (`--output-format json`, `result`).
-    let out = outputs(&run_json(&home, &count_up(json!(10))));
+    let out = outputs(&run_json(&home, &count_up(json!(10)), &[]));
     assert_eq!(
         out["out"],
         json!({"result": {"total": 3, "done": true}, "stdout": "", "stderr": "", "loop_stopped": "condition"})
     );
-    let out = outputs(&run_json(&home, &count_up(json!(2))));
+    let out = outputs(&run_json(&home, &count_up(json!(2)), &[]));
     assert_eq!(
         out["out"],
         json!({"result": {"total": 2, "done": false}, "stdout": "", "stderr": "", "loop_stopped": "max_iterations"})
@@ -58,7 +51,7 @@ fn the_body_sees_its_round_and_runs_at_least_once() {
         {"id": "after", "type": "echo", "params": {"message": "${poll.loop_stopped}"}}],
         "edges": [{"from": "poll", "to": "after"}]});
     // exit_code is 0 (false) after the first round: a do-while runs once.
-    assert_eq!(outputs(&run_json(&home, &ir))["message"], "condition");
+    assert_eq!(outputs(&run_json(&home, &ir, &[]))["message"], "condition");
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "1\n");
 
     // `until` a count reaches 3, with the round number from `${__iteration__}`.
@@ -68,7 +61,7 @@ fn the_body_sees_its_round_and_runs_at_least_once() {
          "params": {"inputs": {"n": "${__iteration__}"}, "code": "n: int\nresult: bool = n >= 3"},
          "loop": {"until": "${step.result}"}}],
         "outputs": {"stopped": {"source": "${step.loop_stopped}"}, "last": {"source": "${step.result}"}}});
-    assert_eq!(outputs(&run_json(&home, &ir)), json!({"stopped": "condition", "last": true}));
+    assert_eq!(outputs(&run_json(&home, &ir, &[])), json!({"stopped": "condition", "last": true}));
 }
 
 #[test]
@@ -86,7 +79,7 @@ fn a_loop_over_a_workflow_node_carries_its_declared_outputs() {
         "loop": {"carry": {"items": "${rounds.left}"}, "while": "${rounds.left}"}}],
         "outputs": {"left": {"source": "${rounds.left}"}, "why": {"source": "${rounds.loop_stopped}"}}});
     // A list drains to empty: [2,3,4], [3,4], [4], [] — four rounds.
-    assert_eq!(outputs(&run_json(&home, &ir)), json!({"left": [], "why": "condition"}));
+    assert_eq!(outputs(&run_json(&home, &ir, &[])), json!({"left": [], "why": "condition"}));
 }
 
 #[test]
@@ -94,7 +87,7 @@ fn a_string_condition_and_a_bad_cap_are_refused_naming_the_node() {
     let home = TestHome::new();
     let ir = json!({"ir_version": "0.1.0", "nodes": [{"id": "s", "type": "shell",
         "params": {"command": "echo false"}, "loop": {"while": "${s.stdout}"}}]});
-    let run = run_json(&home, &ir);
+    let run = run_json(&home, &ir, &[]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(
         run.stderr.contains("the loop condition `${s.stdout}` of node `s` is a string"),

@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pflow_tests::{TestHome, pflow_bin};
+use pflow_tests::{TestHome, alive, pflow_bin};
 use serde_json::{Value, json};
 
 /// How long any answer may take before the test fails.
@@ -289,16 +289,6 @@ fn a_client_that_leaves_before_initialize_ends_the_server_quietly() {
     let home = TestHome::new();
     let run = home.run(["mcp", "serve"]);
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
-}
-
-/// Whether process `pid` exists and is not a zombie.
-fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
-        }
-        Err(_) => false,
-    }
 }
 
 fn wait_for_pid(path: &Path) -> u32 {
