@@ -7,19 +7,10 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use pflow_tests::TestHome;
+use pflow_tests::{TestHome, dies_within};
 use serde_json::{Value, json};
 
-fn run_json(home: &TestHome, ir: &Value, args: &[&str]) -> pflow_tests::Run {
-    let mut all = vec!["run", "-", "--json"];
-    all.extend_from_slice(args);
-    home.run_with_stdin(all, ir.to_string().as_bytes())
-}
-
-fn outputs(run: &pflow_tests::Run) -> Value {
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    serde_json::from_str(&run.stdout).unwrap()
-}
+use crate::language::{outputs, run_json};
 
 #[test]
 fn results_keep_input_order_with_item_and_index() {
@@ -221,7 +212,8 @@ fn ctrl_c_stops_every_parallel_item_and_kills_its_process() {
     std::fs::create_dir(&pids).unwrap();
     let ir = json!({"ir_version": "0.1.0", "nodes": [{"id": "each", "type": "shell",
         "batch": {"items": [0, 1, 2], "parallel": true},
-        "params": {"command": format!("echo $$ > \"{}/$I\"; exec sleep 300", pids.display()),
+        // `$$$$` is the shell's `$$` (a template's `$$` is one `$`); `exec` keeps that pid.
+        "params": {"command": format!("echo $$$$ > \"{}/$I\"; exec sleep 300", pids.display()),
                    "env": {"I": "${item}"}}}]});
     let file = home.path().join("slow.json");
     std::fs::write(&file, ir.to_string()).unwrap();
@@ -254,19 +246,8 @@ fn ctrl_c_stops_every_parallel_item_and_kills_its_process() {
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert_eq!(status.code(), Some(130), "{stderr}");
     for entry in std::fs::read_dir(&pids).unwrap() {
-        let pid = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let pid = pid.trim();
-        while alive(pid) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(!alive(pid), "item process {pid} outlived Ctrl-C");
-    }
-}
-
-/// Whether the process `pid` exists and is not a zombie.
-fn alive(pid: &str) -> bool {
-    match std::fs::read_to_string(std::path::Path::new("/proc").join(pid).join("stat")) {
-        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')),
-        Err(_) => false,
+        let pid: u32 =
+            std::fs::read_to_string(entry.unwrap().path()).unwrap().trim().parse().unwrap();
+        assert!(dies_within(pid, Duration::from_secs(10)), "item process {pid} outlived Ctrl-C");
     }
 }
