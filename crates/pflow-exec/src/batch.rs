@@ -87,6 +87,7 @@ impl Runtime {
 
         let mut results = Vec::with_capacity(total);
         let mut errors = Vec::new();
+        let mut first_failure = None;
         for (index, (end, item)) in ends.into_iter().zip(&items).enumerate() {
             match end.into_inner().unwrap_or_else(|e| e.into_inner()) {
                 Some(ItemEnd::Done(mut outputs)) => {
@@ -95,25 +96,23 @@ impl Runtime {
                     results.push(Value::Object(outputs));
                 }
                 Some(ItemEnd::Failed(error)) => {
+                    first_failure.get_or_insert_with(|| {
+                        format!("batch item {index} of {total} failed: {error}")
+                    });
                     errors.push(json!({"index": index, "item": item, "error": error}));
                 }
                 // Not started: a failure under `fail_fast` stopped the batch first.
                 None => {}
             }
         }
-        let first_error = errors.first().map(|e| (e["index"].clone(), e["error"].clone()));
         let mut outputs = Map::with_capacity(5);
         outputs.insert("count".to_owned(), json!(total));
         outputs.insert("success_count".to_owned(), json!(results.len()));
         outputs.insert("error_count".to_owned(), json!(errors.len()));
         outputs.insert("results".to_owned(), Value::Array(results));
         outputs.insert("errors".to_owned(), Value::Array(errors));
-        match first_error {
-            Some((index, error)) if fail_fast => {
-                let error = error.as_str().unwrap_or_default();
-                Err(NodeError::new(format!("batch item {index} of {total} failed: {error}"))
-                    .with_outputs(outputs))
-            }
+        match first_failure {
+            Some(message) if fail_fast => Err(NodeError::new(message).with_outputs(outputs)),
             _ => Ok(NodeOutcome::new(outputs)),
         }
     }
